@@ -1,0 +1,62 @@
+# The two commands of the quick start are `make run` and `make test`; everything else is a step of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= sqlite://cms.sqlite3
+
+.PHONY: run test test-postgres check format assets install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install assets
+	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms migrate
+	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms demo
+	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms serve
+
+# GraphiQL's browser files, pinned by package.json + package-lock.json, copied into the
+# git-ignored vendor folder. The stamp makes a second run instant until the lock file changes.
+VENDOR := cms/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+VENDOR_SOURCES := node_modules/react/umd/react.production.min.js \
+	node_modules/react-dom/umd/react-dom.production.min.js \
+	node_modules/graphiql/graphiql.min.js \
+	node_modules/graphiql/graphiql.min.css
+
+# Without npm this only explains itself, so that `make run` still works (see CMS_GRAPHIQL_CDN).
+assets:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory --question $(VENDOR_STAMP) || $(MAKE) --no-print-directory $(VENDOR_STAMP); \
+	else \
+		echo "make assets: npm was not found, so GraphiQL's files were not installed into $(VENDOR)/." >&2; \
+		echo "  Install Node.js and npm, then run 'make assets' again," >&2; \
+		echo "  or serve GraphiQL from the CDN instead: CMS_GRAPHIQL_CDN=true make run" >&2; \
+	fi
+
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)
+	cp $(VENDOR_SOURCES) $(VENDOR)/
+	touch $@
+
+test: install
+	$(BIN)/pytest
+
+check: install
+	$(BIN)/ruff check cms tests bench
+	$(BIN)/ruff format --check cms tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format cms tests bench
+	$(BIN)/ruff check --fix cms tests bench
+
+clean:
+	rm -rf $(VENV) node_modules cms/web/static/vendor

@@ -1,0 +1,5 @@
+"""``python -m cms`` runs the command-line interface."""
+
+from cms.cli import main
+
+main()

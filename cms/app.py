@@ -1,0 +1,66 @@
+"""The ASGI application: ``create_app(settings)`` wires routes, the GraphQL view and the DB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from cms.db import database
+from cms.graphql.context import Context, build_context
+from cms.graphql.schema import schema
+from cms.settings import Settings, get_settings
+from cms.web.graphiql import graphiql_routes, render_graphiql
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context, our GraphiQL page and orjson encoding."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        return build_context(request, response, self.settings)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return render_graphiql(request, self.settings)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the app. ``manage_database=False`` leaves opening connections to the caller (tests)."""
+    settings = settings or get_settings()
+    view = GraphQLView(settings)
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz, methods=["GET"]),
+        *graphiql_routes(settings),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        async with database(settings):
+            yield
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    return app

@@ -1,0 +1,54 @@
+"""Database wiring: the Tortoise configuration built from settings, migrations, and lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+from cms.settings import Settings, get_settings
+
+MODELS_MODULE = "cms.models"
+MIGRATIONS_MODULE = "cms.migrations"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise configuration for the database named in ``settings``."""
+    return {
+        "connections": {"default": settings.database_url},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by the ``tortoise`` command (see [tool.tortoise] in pyproject.toml) for makemigrations.
+TORTOISE_ORM = tortoise_config(get_settings())
+
+
+async def apply_migrations(settings: Settings) -> None:
+    """Apply pending migrations, leaving the ORM initialised on this database."""
+    await migrate(config=tortoise_config(settings))
+    await Tortoise.init(config=tortoise_config(settings))
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, migrate_first: bool = False) -> AsyncIterator[None]:
+    """Open the connections for the duration of the block (for the CLI and the app)."""
+    if migrate_first:
+        await apply_migrations(settings)
+    else:
+        await Tortoise.init(config=tortoise_config(settings))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()

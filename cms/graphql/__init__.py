@@ -1,0 +1,1 @@
+"""The GraphQL API: translates between GraphQL and the services; holds no domain rules."""

@@ -1,0 +1,1 @@
+"""Authors in the GraphQL API."""

@@ -1,0 +1,36 @@
+"""Read fields for authors."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.graphql.authors.types import Author
+from cms.graphql.context import Info
+from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.tags.queries import BY_NAME
+from cms.models import Author as AuthorModel
+from cms.services.inputs import check_slug_length
+
+
+@strawberry.type
+class AuthorQueries:
+    @strawberry.field(description="One author by slug.")
+    async def author(self, slug: str) -> Author | None:
+        check_slug_length(slug, field="slug")
+        author = await AuthorModel.get_or_none(slug=slug)
+        return Author.from_model(author) if author else None
+
+    @strawberry.field(description="All authors, by name.")
+    async def authors(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Author]:
+        return await build_connection(
+            AuthorModel.all(),
+            sort_key=BY_NAME,
+            settings=info.context.settings,
+            convert=Author.from_model,
+            first=first,
+            after=after,
+            last=None,
+            before=None,
+        )

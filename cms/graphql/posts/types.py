@@ -1,0 +1,117 @@
+"""The Post and Section object types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from cms.content.markdown import reading_time_minutes, render_html, render_plain_text
+from cms.graphql.context import Info
+from cms.graphql.node import Node, to_global_id
+from cms.models import Post as PostModel
+from cms.models import PostStatus as PostStatusModel
+from cms.models import Section as SectionModel
+
+if TYPE_CHECKING:
+    from cms.graphql.authors.types import Author
+    from cms.graphql.tags.types import Tag
+
+PostStatus = strawberry.enum(PostStatusModel, description="Where a post is in its life.")
+
+
+@strawberry.type(description="A run of markdown under an optional heading, within a post.")
+class Section(Node):
+    pk: strawberry.Private[int]
+    post_id: strawberry.Private[int]
+    position: int = strawberry.field(description="0 for the first section of the post.")
+    heading: str | None = strawberry.field(description="Null for the post's intro section.")
+    anchor: str = strawberry.field(
+        description="A fragment id unique within the post, e.g. `setup`, then `setup-2`."
+    )
+    body: str = strawberry.field(description="The section's text as markdown.")
+
+    @strawberry.field(description="The body rendered as HTML; raw HTML in the markdown is escaped.")
+    def html(self) -> str:
+        return render_html(self.body)
+
+    @strawberry.field(description="The body as plain text, without markup.")
+    def plain_text(self) -> str:
+        return render_plain_text(self.body)
+
+    @classmethod
+    def from_model(cls, section: SectionModel) -> Section:
+        return cls(
+            id=to_global_id("Section", section.id),
+            pk=section.id,
+            post_id=section.post_id,
+            position=section.position,
+            heading=section.heading,
+            anchor=section.anchor,
+            body=section.body,
+        )
+
+
+@strawberry.type(description="A post: a title, ordered sections, tags and an author.")
+class Post(Node):
+    pk: strawberry.Private[int]
+    author_id: strawberry.Private[int]
+    slug: str
+    title: str
+    excerpt: str
+    status: PostStatus  # type: ignore[valid-type]
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = strawberry.field(
+        description="Bumped by every change to the post or its sections."
+    )
+
+    @strawberry.field
+    async def author(
+        self, info: Info
+    ) -> Annotated[Author, strawberry.lazy("cms.graphql.authors.types")]:
+        from cms.graphql.authors.types import Author
+
+        author = await info.context.loaders.author_by_id.load(self.author_id)
+        assert author is not None, "posts.author_id is a non-null foreign key"  # noqa: S101
+        return Author.from_model(author)
+
+    @strawberry.field(description="The post's tags, by name.")
+    async def tags(
+        self, info: Info
+    ) -> list[Annotated[Tag, strawberry.lazy("cms.graphql.tags.types")]]:
+        from cms.graphql.tags.types import Tag
+
+        return [
+            Tag.from_model(tag) for tag in await info.context.loaders.tags_by_post_id.load(self.pk)
+        ]
+
+    @strawberry.field(description="The post's sections, in reading order.")
+    async def sections(self, info: Info) -> list[Section]:
+        sections = await info.context.loaders.sections_by_post_id.load(self.pk)
+        return [Section.from_model(section) for section in sections]
+
+    @strawberry.field(description="Estimated minutes to read the whole post.")
+    async def reading_time_minutes(self, info: Info) -> int:
+        sections = await info.context.loaders.sections_by_post_id.load(self.pk)
+        return reading_time_minutes(
+            [self.title, *(f"{s.heading or ''} {s.body}" for s in sections)]
+        )
+
+    @classmethod
+    def from_model(cls, post: PostModel) -> Post:
+        return cls(
+            id=to_global_id("Post", post.id),
+            pk=post.id,
+            author_id=post.author_id,
+            slug=post.slug,
+            title=post.title,
+            excerpt=post.excerpt,
+            status=post.status,
+            published_at=post.published_at,
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+            version=post.version,
+        )

@@ -1,0 +1,1 @@
+"""Tags in the GraphQL API."""

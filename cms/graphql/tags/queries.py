@@ -1,0 +1,38 @@
+"""Read fields for tags."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cms.graphql.context import Info
+from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.tags.types import Tag
+from cms.models import Tag as TagModel
+from cms.services.inputs import check_slug_length
+from cms.services.pagination import SortKey
+
+BY_NAME = SortKey((("name", False), ("id", False)))
+
+
+@strawberry.type
+class TagQueries:
+    @strawberry.field(description="One tag by slug.")
+    async def tag(self, slug: str) -> Tag | None:
+        check_slug_length(slug, field="slug")
+        tag = await TagModel.get_or_none(slug=slug)
+        return Tag.from_model(tag) if tag else None
+
+    @strawberry.field(description="All tags, by name.")
+    async def tags(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Tag]:
+        return await build_connection(
+            TagModel.all(),
+            sort_key=BY_NAME,
+            settings=info.context.settings,
+            convert=Tag.from_model,
+            first=first,
+            after=after,
+            last=None,
+            before=None,
+        )

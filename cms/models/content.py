@@ -1,0 +1,107 @@
+"""Posts, their ordered sections, and the tags that group them.
+
+Tags link to posts through an explicit ``post_tag`` table rather than Tortoise's implicit
+many-to-many table, so that both directions of the link have an index of their own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from cms.models.accounts import Author
+
+
+class PostStatus(StrEnum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    SCHEDULED = "SCHEDULED"
+    ARCHIVED = "ARCHIVED"
+
+
+class Tag(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    slug = fields.CharField(max_length=80, unique=True)
+    description = fields.TextField(default="")
+
+    class Meta:
+        table = "tag"
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Post(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    slug = fields.CharField(max_length=80, unique=True)
+    excerpt = fields.TextField(default="")
+    status = fields.CharEnumField(PostStatus, max_length=16, default=PostStatus.DRAFT)
+    published_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    # Bumped by every change to the post or its sections; writers compare it to detect conflicts.
+    version = fields.IntField(default=1)
+    # Set when the post is moved to the trash; trashed posts are invisible everywhere.
+    deleted_at = fields.DatetimeField(null=True)
+    author: fields.ForeignKeyRelation[Author] = fields.ForeignKeyField(
+        "models.Author", related_name="posts", on_delete=fields.RESTRICT
+    )
+    author_id: int
+
+    class Meta:
+        table = "post"
+        indexes = (
+            # The public listing: published posts, newest first, ties broken by id.
+            Index(fields=("status", "published_at", "id"), name="post_status_published_idx"),
+            Index(fields=("author_id", "published_at"), name="post_author_published_idx"),
+        )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PostTag(Model):
+    """One link between a post and a tag."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="tag_links", on_delete=fields.CASCADE
+    )
+    post_id: int
+    tag: fields.ForeignKeyRelation[Tag] = fields.ForeignKeyField(
+        "models.Tag", related_name="post_links", on_delete=fields.CASCADE
+    )
+    tag_id: int
+
+    class Meta:
+        table = "post_tag"
+        # Leading with tag_id serves "a tag's posts"; the second index serves "a post's tags".
+        unique_together = (("tag", "post"),)
+        indexes = (Index(fields=("post_id", "tag_id"), name="post_tag_post_idx"),)
+
+
+class Section(Model):
+    """A run of markdown paragraphs under an optional heading, ordered by position."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="sections", on_delete=fields.CASCADE
+    )
+    post_id: int
+    position = fields.IntField()
+    heading = fields.CharField(max_length=200, null=True)
+    # Derived from the heading when sections are written; unique within the post.
+    anchor = fields.CharField(max_length=100)
+    body = fields.TextField()
+
+    class Meta:
+        table = "section"
+        unique_together = (("post", "position"),)

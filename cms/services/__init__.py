@@ -1,0 +1,1 @@
+"""Domain operations of the CMS. Nothing here knows about GraphQL."""

@@ -1,0 +1,93 @@
+"""Reading posts: the filters and orderings every post list understands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from cms.errors import InvalidInput
+from cms.models import Author, Post, PostTag
+from cms.services.inputs import MAX_SLUG_LENGTH, check_slug_length
+from cms.services.pagination import SortKey
+from cms.services.visibility import Visibility
+
+
+class PostOrdering(Enum):
+    """The orders a post list can be read in; each ends with the id so that ties are stable."""
+
+    PUBLISHED_AT_DESC = SortKey((("published_at", True), ("id", True)))
+    PUBLISHED_AT_ASC = SortKey((("published_at", False), ("id", False)))
+    TITLE_ASC = SortKey((("title", False), ("id", False)))
+    UPDATED_AT_DESC = SortKey((("updated_at", True), ("id", True)))
+
+
+@dataclass(frozen=True)
+class PostCriteria:
+    """Which posts a list holds. Every criterion narrows the list; empty criteria keep all."""
+
+    tag: str | None = None
+    tags_any: tuple[str, ...] = field(default_factory=tuple)
+    author: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    tag_id: int | None = None
+    author_id: int | None = None
+
+
+MAX_TAGS_ANY = 50
+
+
+def find_posts(visibility: Visibility, criteria: PostCriteria) -> QuerySet[Post]:
+    """The visible posts matching ``criteria``, unordered and unpaginated."""
+    _check_criteria(criteria)
+    queryset = visibility.posts()
+    if criteria.tag is not None:
+        queryset = queryset.filter(id__in=_posts_tagged(Q(tag__slug=criteria.tag)))
+    if criteria.tags_any:
+        queryset = queryset.filter(id__in=_posts_tagged(Q(tag__slug__in=criteria.tags_any)))
+    if criteria.tag_id is not None:
+        queryset = queryset.filter(id__in=_posts_tagged(Q(tag_id=criteria.tag_id)))
+    if criteria.author is not None:
+        queryset = queryset.filter(
+            author_id__in=Subquery(Author.filter(slug=criteria.author).values("id"))
+        )
+    if criteria.author_id is not None:
+        queryset = queryset.filter(author_id=criteria.author_id)
+    if criteria.published_after is not None:
+        queryset = queryset.filter(published_at__gte=criteria.published_after)
+    if criteria.published_before is not None:
+        queryset = queryset.filter(published_at__lt=criteria.published_before)
+    return queryset
+
+
+def _check_criteria(criteria: PostCriteria) -> None:
+    check_slug_length(criteria.tag, field="tag")
+    check_slug_length(criteria.author, field="author")
+    if len(criteria.tags_any) > MAX_TAGS_ANY:
+        raise InvalidInput(f"`tagsAny` takes at most {MAX_TAGS_ANY} slugs.", field="tagsAny")
+    if any(len(slug) > MAX_SLUG_LENGTH for slug in criteria.tags_any):
+        raise InvalidInput(
+            f"`tagsAny` holds a slug longer than {MAX_SLUG_LENGTH} characters.", field="tagsAny"
+        )
+
+
+def _posts_tagged(condition: Q) -> Subquery:
+    # A subquery rather than a join: a post with two matching tags must appear once.
+    return Subquery(PostTag.filter(condition).values("post_id"))
+
+
+async def get_post(
+    visibility: Visibility, *, post_id: int | None = None, slug: str | None = None
+) -> Post | None:
+    """One visible post by id or slug; None when it does not exist or may not be seen."""
+    check_slug_length(slug, field="slug")
+    queryset = visibility.posts()
+    if post_id is not None:
+        queryset = queryset.filter(id=post_id)
+    if slug is not None:
+        queryset = queryset.filter(slug=slug)
+    return await queryset.first()
