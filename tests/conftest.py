@@ -22,7 +22,7 @@ from cms.settings import Settings
 SHARED_CONTENT = Path(__file__).resolve().parents[1].parent / "shared" / "content"
 POSTGRES_URL = os.environ.get("CMS_TEST_POSTGRES_URL")
 # Children before parents, so that deleting never trips a foreign key.
-TABLES = ("section", "post_tag", "post", "tag", "author")
+TABLES = ("revision", "preview_token", "api_token", "section", "post_tag", "post", "tag", "author")
 
 
 def pytest_report_header() -> str:

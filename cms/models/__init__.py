@@ -1,6 +1,18 @@
 """Tortoise ORM models: the content model (posts, sections, tags) and the people who write it."""
 
-from cms.models.accounts import Author, Role
-from cms.models.content import Post, PostStatus, PostTag, Section, Tag
+from cms.models.accounts import ApiToken, Author, Role, TokenKind
+from cms.models.content import Post, PostStatus, PostTag, PreviewToken, Revision, Section, Tag
 
-__all__ = ["Author", "Post", "PostStatus", "PostTag", "Role", "Section", "Tag"]
+__all__ = [
+    "ApiToken",
+    "Author",
+    "Post",
+    "PostStatus",
+    "PostTag",
+    "PreviewToken",
+    "Revision",
+    "Role",
+    "Section",
+    "Tag",
+    "TokenKind",
+]

@@ -23,6 +23,9 @@ class Author(Model):
     email = fields.CharField(max_length=254, unique=True)
     bio = fields.TextField(default="")
     role = fields.CharEnumField(Role, max_length=16, default=Role.AUTHOR)
+    # An argon2id hash; null for authors who cannot log in (imported bylines, the house author).
+    password_hash = fields.CharField(max_length=255, null=True)
+    is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -31,3 +34,31 @@ class Author(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TokenKind(StrEnum):
+    SESSION = "SESSION"  # issued by login, ended by logout
+    API = "API"  # created by hand for scripts and services, shown once
+
+
+class ApiToken(Model):
+    """A bearer credential. Only the SHA-256 digest of the secret is stored."""
+
+    id = fields.IntField(primary_key=True)
+    author: fields.ForeignKeyRelation[Author] = fields.ForeignKeyField(
+        "models.Author", related_name="tokens", on_delete=fields.CASCADE
+    )
+    author_id: int
+    kind = fields.CharEnumField(TokenKind, max_length=16)
+    name = fields.CharField(max_length=100)
+    # The first characters of the secret, kept so that people can tell their tokens apart.
+    prefix = fields.CharField(max_length=16)
+    digest = fields.CharField(max_length=64, unique=True)
+    scopes = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"

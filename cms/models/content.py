@@ -105,3 +105,45 @@ class Section(Model):
     class Meta:
         table = "section"
         unique_together = (("post", "position"),)
+
+
+class Revision(Model):
+    """An immutable snapshot of a post and its sections, taken after each change."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="revisions", on_delete=fields.CASCADE
+    )
+    post_id: int
+    # Equals the post's version right after the change the revision records.
+    version = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    editor: fields.ForeignKeyNullableRelation[Author] = fields.ForeignKeyField(
+        "models.Author", related_name="revisions", null=True, on_delete=fields.SET_NULL
+    )
+    editor_id: int | None
+    mutation = fields.CharField(max_length=50)
+    snapshot = fields.JSONField()
+
+    class Meta:
+        table = "revision"
+        unique_together = (("post", "version"),)
+
+
+class PreviewToken(Model):
+    """Lets an anonymous frontend read one post's current draft until the token expires."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="preview_tokens", on_delete=fields.CASCADE
+    )
+    post_id: int
+    digest = fields.CharField(max_length=64, unique=True)
+    created_by: fields.ForeignKeyNullableRelation[Author] = fields.ForeignKeyField(
+        "models.Author", related_name="preview_tokens", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "preview_token"

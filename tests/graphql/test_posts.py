@@ -204,8 +204,8 @@ async def test_filters_by_tag_any_tag_author_and_time(graphql: GraphQLRunner) ->
 
 @pytest.mark.parametrize(
     "value",
-    ["%", "_", "' OR 1=1 --", "\\", "python%", "\x00", "🐍", "x" * 80],
-    ids=["percent", "underscore", "quote", "backslash", "like-pattern", "nul", "emoji", "longest"],
+    ["%", "_", "' OR 1=1 --", "\\", "python%", "🐍", "x" * 80],
+    ids=["percent", "underscore", "quote", "backslash", "like-pattern", "emoji", "longest"],
 )
 async def test_filter_values_are_plain_text(graphql: GraphQLRunner, value: str) -> None:
     await make_post(title="Py", tags=(await make_tag("Python"),))
@@ -220,9 +220,10 @@ async def test_filter_values_are_plain_text(graphql: GraphQLRunner, value: str) 
         pytest.param({"author": "x" * 5000}, "author", id="author"),
         pytest.param({"tagsAny": ["x" * 81]}, "tagsAny", id="tags-any-slug"),
         pytest.param({"tagsAny": ["x"] * 51}, "tagsAny", id="tags-any-count"),
+        pytest.param({"tag": "a\x00b"}, "tag", id="nul"),
     ],
 )
-async def test_overlong_filter_values_are_bad_user_input(
+async def test_filter_values_no_column_can_hold_are_bad_user_input(
     graphql: GraphQLRunner, filter_: dict, field: str
 ) -> None:
     body = await graphql(POST_TITLES, {"filter": filter_})

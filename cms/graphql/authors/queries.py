@@ -9,14 +9,14 @@ from cms.graphql.context import Info
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.tags.queries import BY_NAME
 from cms.models import Author as AuthorModel
-from cms.services.inputs import check_slug_length
+from cms.services.inputs import check_slug
 
 
 @strawberry.type
 class AuthorQueries:
     @strawberry.field(description="One author by slug.")
     async def author(self, slug: str) -> Author | None:
-        check_slug_length(slug, field="slug")
+        check_slug(slug, field="slug")
         author = await AuthorModel.get_or_none(slug=slug)
         return Author.from_model(author) if author else None
 

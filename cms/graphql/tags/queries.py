@@ -8,7 +8,7 @@ from cms.graphql.context import Info
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.tags.types import Tag
 from cms.models import Tag as TagModel
-from cms.services.inputs import check_slug_length
+from cms.services.inputs import check_slug
 from cms.services.pagination import SortKey
 
 BY_NAME = SortKey((("name", False), ("id", False)))
@@ -18,7 +18,7 @@ BY_NAME = SortKey((("name", False), ("id", False)))
 class TagQueries:
     @strawberry.field(description="One tag by slug.")
     async def tag(self, slug: str) -> Tag | None:
-        check_slug_length(slug, field="slug")
+        check_slug(slug, field="slug")
         tag = await TagModel.get_or_none(slug=slug)
         return Tag.from_model(tag) if tag else None
 
