@@ -4,38 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from cms.db import database
-from cms.graphql.context import Context, build_context
-from cms.graphql.schema import schema
+from cms.graphql.view import GraphQLView
 from cms.settings import Settings, get_settings
-from cms.web.graphiql import graphiql_routes, render_graphiql
-
-
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context, our GraphiQL page and orjson encoding."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.settings = settings
-
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return build_context(request, response, self.settings)
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return render_graphiql(request, self.settings)
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+from cms.web.graphiql import graphiql_routes
 
 
 async def healthz(request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.graphql.authors.loaders import AuthorByIdLoader
 from cms.graphql.posts.loaders import SectionsByPostIdLoader, TagsByPostIdLoader
 from cms.graphql.tags.loaders import PostCountByTagIdLoader
@@ -38,18 +39,21 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     settings: Settings
+    viewer: Viewer
     visibility: Visibility
     loaders: Loaders
 
 
-def build_context(
+async def build_context(
     request: Request | WebSocket, response: Response | None, settings: Settings
 ) -> Context:
+    viewer = ANONYMOUS
     visibility = Visibility.anonymous()
     return Context(
         request=request,
         response=response,
         settings=settings,
+        viewer=viewer,
         visibility=visibility,
         loaders=Loaders(visibility),
     )
