@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite://cms.sqlite3
 
-.PHONY: run test test-postgres check format assets install clean
+.PHONY: run test check format assets install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -20,7 +20,6 @@ from cms.errors import CMSError
 from cms.settings import Settings, get_settings
 
 DEFAULT_SCHEMA_PATH = Path("schema/schema.graphql")
-DEMO_CONTENT = Path(__file__).parent / "content" / "demo.txt"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -146,7 +145,10 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         report = await import_plaintext(
             parsed, author_slug=args.author, status=status, progress=advance
         )
-    print(f"cms: {report.created} post(s) created, {report.updated} updated")
+    print(
+        f"cms: {report.created} post(s) created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
     return 0
 
 
@@ -168,11 +170,9 @@ async def _generate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from cms.content.importer import import_plaintext
-    from cms.content.plaintext import parse_plaintext
+    from cms.content.plaintext import parse_plaintext, read_demo
 
-    report = await import_plaintext(
-        parse_plaintext(DEMO_CONTENT.read_text(encoding="utf-8")), author_slug=None
-    )
+    report = await import_plaintext(parse_plaintext(read_demo()), author_slug=None)
     print(f"cms: demo content loaded ({report.created} created, {report.updated} updated)")
     return 0
 

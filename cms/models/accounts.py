@@ -54,7 +54,7 @@ class ApiToken(Model):
     # The first characters of the secret, kept so that people can tell their tokens apart.
     prefix = fields.CharField(max_length=16)
     digest = fields.CharField(max_length=64, unique=True)
-    scopes = fields.JSONField(default=list)
+    scopes: fields.Field[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     last_used_at = fields.DatetimeField(null=True)

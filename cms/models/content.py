@@ -7,7 +7,7 @@ many-to-many table, so that both directions of the link have an index of their o
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -123,7 +123,7 @@ class Revision(Model):
     )
     editor_id: int | None
     mutation = fields.CharField(max_length=50)
-    snapshot = fields.JSONField()
+    snapshot: fields.Field[dict[str, Any]] = fields.JSONField()
 
     class Meta:
         table = "revision"
