@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without local GraphiQL files (no npm), the page falls back to the pinned CDN copies and says so.
 run: install assets
 	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms migrate
 	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms demo
-	CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms serve
+	@if [ -f $(VENDOR_STAMP) ]; then cdn=false; else \
+		echo "make run: GraphiQL's local files are missing, so its page loads them from the CDN." >&2; \
+		cdn=true; fi; \
+	CMS_GRAPHIQL_CDN=$${CMS_GRAPHIQL_CDN:-$$cdn} CMS_DATABASE_URL=$(DEMO_DB) $(BIN)/cms serve
 
 # GraphiQL's browser files, pinned by package.json + package-lock.json, copied into the
 # git-ignored vendor folder. The stamp makes a second run instant until the lock file changes.

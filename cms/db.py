@@ -35,10 +35,19 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config(get_settings())
 
 
+async def init_orm(settings: Settings) -> None:
+    """Open the ORM on this database for every task of the process.
+
+    Tortoise 1.x keeps its state per task by default; the global fallback makes connections
+    opened in the app's lifespan visible to the tasks uvicorn runs requests in.
+    """
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
 async def apply_migrations(settings: Settings) -> None:
     """Apply pending migrations, leaving the ORM initialised on this database."""
     await migrate(config=tortoise_config(settings))
-    await Tortoise.init(config=tortoise_config(settings))
+    await init_orm(settings)
 
 
 @asynccontextmanager
@@ -47,7 +56,7 @@ async def database(settings: Settings, *, migrate_first: bool = False) -> AsyncI
     if migrate_first:
         await apply_migrations(settings)
     else:
-        await Tortoise.init(config=tortoise_config(settings))
+        await init_orm(settings)
     try:
         yield
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,6 +30,14 @@ class Settings(BaseSettings):
     graphiql_cdn: bool = False
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)
+    # Accounts. Each argon2id hash takes ~64 MiB and tens of milliseconds of CPU, so at most
+    # this many run at once per process; further logins wait their turn.
+    hash_concurrency: int = Field(default=2, ge=1)
+    # How long a token issued by `login` stays valid (ISO 8601 like P14D, or seconds).
+    session_lifetime: timedelta = Field(default=timedelta(days=14), gt=timedelta(0))
+    # Login attempts per account and per client address: a burst, then one per interval.
+    login_burst: int = Field(default=10, ge=1)
+    login_refill_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Tests of the browser-facing pages and files."""
