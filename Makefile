@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite://cms.sqlite3
 
+LINTED := cms tests $(wildcard bench)
+
 .PHONY: run test check format assets install clean
 
 $(STAMP): pyproject.toml
@@ -54,13 +56,13 @@ test: install
 	$(BIN)/pytest
 
 check: install
-	$(BIN)/ruff check cms tests bench
-	$(BIN)/ruff format --check cms tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format cms tests bench
-	$(BIN)/ruff check --fix cms tests bench
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 clean:
 	rm -rf $(VENV) node_modules cms/web/static/vendor

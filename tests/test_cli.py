@@ -105,7 +105,7 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
 
 def test_bad_settings_are_reported_without_a_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "CMS_DATABASE_URL": "mysql://nope"}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "cms", "migrate"],
         env=env,
         capture_output=True,

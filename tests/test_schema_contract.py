@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cms.cli import main
 from cms.graphql.schema import schema
 
@@ -19,8 +21,7 @@ def test_published_schema_matches_the_code() -> None:
 
 def test_schema_export_writes_the_printed_schema(tmp_path: Path) -> None:
     target = tmp_path / "out.graphql"
-    try:
+    with pytest.raises(SystemExit) as exit_:
         main(["schema", "export", "--out", str(target)])
-    except SystemExit as exit_:
-        assert exit_.code == 0
+    assert exit_.value.code == 0
     assert target.read_text(encoding="utf-8") == schema.as_str() + "\n"
