@@ -5,7 +5,9 @@ CMSError
 ├── NotFound          NOT_FOUND
 ├── Conflict          CONFLICT
 ├── Unauthenticated   UNAUTHENTICATED
-└── PermissionDenied  FORBIDDEN
+├── PermissionDenied  FORBIDDEN
+├── Throttled         THROTTLED       (carries the seconds to wait)
+└── ServiceUnavailable SERVICE_UNAVAILABLE (the database could not serve in time)
 """
 
 from __future__ import annotations
@@ -50,3 +52,26 @@ class PermissionDenied(CMSError):
     """Raised when the viewer is known but lacks the permission the operation needs."""
 
     code = "FORBIDDEN"
+
+
+class Throttled(CMSError):
+    """Raised when a caller has made too many attempts (logins) and must wait before the next."""
+
+    code = "THROTTLED"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(CMSError):
+    """Raised when the database cannot serve the request in time (pool exhausted, server down).
+
+    Transient by nature: the client may retry after ``retry_after`` seconds.
+    """
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,177 @@
+"""Account mutations: login and logout, API tokens, users and roles, one's own profile.
+
+Expected failures come back as payload ``errors``; a failed login is one of them
+(UNAUTHENTICATED, with one message whatever went wrong, or THROTTLED). Every other mutation
+checks credentials first and reports missing or insufficient ones as top-level errors.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from cms.auth.passwords import PasswordHashing, password_hashing
+from cms.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
+from cms.graphql.accounts.inputs import (
+    CreateApiTokenInput,
+    CreateUserInput,
+    LoginInput,
+    RevokeApiTokenInput,
+    UpdateProfileInput,
+    UpdateUserRoleInput,
+)
+from cms.graphql.accounts.types import (
+    ApiToken,
+    CreateApiTokenPayload,
+    LoginPayload,
+    LogoutPayload,
+    Me,
+    RevokeApiTokenPayload,
+    UpdateProfilePayload,
+    User,
+    UserPayload,
+)
+from cms.graphql.context import Info
+from cms.graphql.node import from_global_id
+from cms.graphql.payloads import user_errors
+from cms.graphql.permissions import IsAuthenticated, require
+from cms.permissions import ROLE_PERMISSIONS, Permission
+from cms.services import accounts
+
+# Failures a client can fix by changing its input; permission failures are not among them.
+EXPECTED = (InvalidInput, NotFound, Conflict, Throttled)
+
+
+def _hashing(info: Info) -> PasswordHashing:
+    return password_hashing(info.context.settings.hash_concurrency)
+
+
+def _client_address(info: Info) -> str:
+    # The peer uvicorn reports; behind a proxy, run uvicorn with --forwarded-allow-ips so that
+    # this is the real client and not the proxy (else every client shares one bucket).
+    client = info.context.request.client
+    return client.host if client else "unknown"
+
+
+def _pk(global_id: str, type_name: str) -> int:
+    kind, pk = from_global_id(global_id)
+    if kind != type_name:
+        raise InvalidInput(f"{global_id!r} is not the id of a {type_name}.", field="id")
+    return pk
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="Sign in with an email and a password.")
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        try:
+            signed_in = await accounts.log_in(
+                email=input.email,
+                password=input.password,
+                client_address=_client_address(info),
+                throttle=info.context.login_throttle,
+                hashing=_hashing(info),
+                session_lifetime=info.context.settings.session_lifetime,
+                now=datetime.now(UTC),
+            )
+        except (Unauthenticated, *EXPECTED) as exc:
+            return LoginPayload(token=None, expires_at=None, viewer=None, errors=user_errors(exc))
+        author, session = signed_in.author, signed_in.session
+        return LoginPayload(
+            token=session.secret,
+            expires_at=session.token.expires_at,
+            viewer=Me.from_model(author, permissions=ROLE_PERMISSIONS[author.role]),
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        description="End the session the request was made with.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def logout(self, info: Info) -> LogoutPayload:
+        try:
+            await accounts.log_out(info.context.viewer, now=datetime.now(UTC))
+        except EXPECTED as exc:
+            return LogoutPayload(errors=user_errors(exc))
+        return LogoutPayload(errors=[])
+
+    @strawberry.mutation(
+        description="Create an API token. Its secret is in the payload, and only there.",
+        permission_classes=[require(Permission.TOKENS_MANAGE_OWN)],
+    )
+    async def create_api_token(
+        self, info: Info, input: CreateApiTokenInput
+    ) -> CreateApiTokenPayload:
+        try:
+            issued = await accounts.create_api_token(
+                info.context.viewer,
+                name=input.name,
+                scopes=[scope.value for scope in input.scopes],
+                expires_at=input.expires_at,
+                now=datetime.now(UTC),
+            )
+        except EXPECTED as exc:
+            return CreateApiTokenPayload(token=None, api_token=None, errors=user_errors(exc))
+        return CreateApiTokenPayload(
+            token=issued.secret, api_token=ApiToken.from_model(issued.token), errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Revoke one of your API tokens; it stops working at once.",
+        permission_classes=[require(Permission.TOKENS_MANAGE_OWN)],
+    )
+    async def revoke_api_token(
+        self, info: Info, input: RevokeApiTokenInput
+    ) -> RevokeApiTokenPayload:
+        try:
+            token = await accounts.revoke_api_token(
+                info.context.viewer, token_id=_pk(input.id, "ApiToken"), now=datetime.now(UTC)
+            )
+        except EXPECTED as exc:
+            return RevokeApiTokenPayload(api_token=None, errors=user_errors(exc))
+        return RevokeApiTokenPayload(api_token=ApiToken.from_model(token), errors=[])
+
+    @strawberry.mutation(
+        description="Create an account that can sign in.",
+        permission_classes=[require(Permission.USERS_MANAGE)],
+    )
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        try:
+            author = await accounts.create_user(
+                email=input.email,
+                name=input.name,
+                role=input.role,
+                password=input.password,
+                hashing=_hashing(info),
+            )
+        except EXPECTED as exc:
+            return UserPayload(user=None, errors=user_errors(exc))
+        return UserPayload(user=User.from_model(author), errors=[])
+
+    @strawberry.mutation(
+        description="Give another author a different role.",
+        permission_classes=[require(Permission.USERS_MANAGE)],
+    )
+    async def update_user_role(self, info: Info, input: UpdateUserRoleInput) -> UserPayload:
+        try:
+            author = await accounts.update_user_role(
+                info.context.viewer, author_id=_pk(input.id, "Author"), role=input.role
+            )
+        except EXPECTED as exc:
+            return UserPayload(user=None, errors=user_errors(exc))
+        return UserPayload(user=User.from_model(author), errors=[])
+
+    @strawberry.mutation(
+        description="Change your own name or bio.",
+        permission_classes=[require(Permission.PROFILE_EDIT_OWN)],
+    )
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
+        viewer = info.context.viewer
+        try:
+            author = await accounts.update_profile(viewer, name=input.name, bio=input.bio)
+        except EXPECTED as exc:
+            return UpdateProfilePayload(me=None, errors=user_errors(exc))
+        return UpdateProfilePayload(
+            me=Me.from_model(author, permissions=viewer.permissions), errors=[]
+        )

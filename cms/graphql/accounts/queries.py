@@ -1,0 +1,55 @@
+"""Read fields for accounts: the viewer's own account and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from cms.graphql.accounts.types import ApiToken, Me
+from cms.graphql.context import Info
+from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.permissions import require
+from cms.permissions import Permission
+from cms.services import accounts
+from cms.services.pagination import SortKey
+
+NEWEST_FIRST = SortKey((("id", True),))
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The signed-in author's account; null for anonymous readers.")
+    async def me(self, info: Info) -> Me | None:
+        viewer = info.context.viewer
+        if viewer.author_id is None:
+            return None
+        author = await info.context.loaders.author_by_id.load(viewer.author_id)
+        return Me.from_model(author, permissions=viewer.permissions) if author else None
+
+    @strawberry.field(
+        description="Your API tokens (revoked and expired ones included), newest first.",
+        permission_classes=[require(Permission.TOKENS_MANAGE_OWN)],
+    )
+    async def api_tokens(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        all_: Annotated[
+            bool,
+            strawberry.argument(
+                name="all", description="Everyone's tokens (needs `users.manage`)."
+            ),
+        ] = False,
+    ) -> Connection[ApiToken]:
+        return await build_connection(
+            accounts.api_tokens(info.context.viewer, everyone=all_),
+            sort_key=NEWEST_FIRST,
+            settings=info.context.settings,
+            convert=ApiToken.from_model,
+            first=first,
+            after=after,
+            last=None,
+            before=None,
+        )
