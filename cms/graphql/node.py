@@ -30,3 +30,19 @@ def from_global_id(global_id: str) -> tuple[str, int]:
     if not type_name or pk < 1:
         raise InvalidInput(f"{global_id!r} is not a valid id.", field="id")
     return type_name, pk
+
+
+def pk_of(global_id: str, type_name: str, *, field: str = "id") -> int:
+    """The primary key inside ``global_id``; BAD_USER_INPUT on ``field`` unless it names a
+    ``type_name``."""
+    try:
+        found, pk = from_global_id(global_id)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=field) from exc
+    # Ids are 32-bit integer columns; a larger key could only make PostgreSQL fail the query.
+    if found != type_name or pk > _MAX_PK:
+        raise InvalidInput(f"{global_id!r} is not the id of a {type_name}.", field=field)
+    return pk
+
+
+_MAX_PK = 2**31 - 1

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from tortoise.expressions import Q
+from tortoise.expressions import Expression, Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -32,12 +32,19 @@ class SortKey:
     """An ordering of rows: (field, descending) pairs, the last of which must be unique."""
 
     fields: tuple[tuple[str, bool], ...]
+    # Computed columns the fields may name, e.g. a timestamp that is never null. Each is
+    # annotated onto the queryset before it is filtered or ordered.
+    computed: tuple[tuple[str, Expression], ...] = ()
 
     def order_by(self, *, reverse: bool = False) -> list[str]:
         return [("-" if desc != reverse else "") + name for name, desc in self.fields]
 
+    def prepare(self, queryset: QuerySet[ModelT]) -> QuerySet[ModelT]:
+        """``queryset`` with this key's computed columns, ready to filter and order on."""
+        return queryset.annotate(**dict(self.computed)) if self.computed else queryset
+
     def values_of(self, row: Model) -> list[CursorValue]:
-        return [getattr(row, name) for name, _ in self.fields]
+        return [_row_value(getattr(row, name), name) for name, _ in self.fields]
 
     def beyond(self, values: Sequence[CursorValue], *, backwards: bool) -> Q:
         """Rows strictly after ``values`` in this order (strictly before if ``backwards``)."""
@@ -124,6 +131,13 @@ def decode_cursor(cursor: str, sort_key: SortKey, argument: str) -> list[CursorV
         raise invalid from exc
 
 
+def _row_value(value: Any, field: str) -> CursorValue:
+    # SQLite hands computed timestamps back as text, not as the datetime a column would give.
+    if field.endswith("_at") and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value  # type: ignore[no-any-return]
+
+
 def _typed(value: Any, field: str) -> CursorValue:
     # Timestamps travel as ISO strings; the field name says which values are timestamps.
     if field.endswith("_at"):
@@ -147,6 +161,7 @@ async def paginate(
     Reads ``size + 1`` rows to learn whether more follow; the opposite direction is checked
     with an existence query only when the page starts from a cursor.
     """
+    queryset = sort_key.prepare(queryset)
     window = queryset
     if page.after is not None:
         window = window.filter(sort_key.beyond(page.after, backwards=False))

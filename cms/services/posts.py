@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Coalesce
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidInput
@@ -23,6 +24,28 @@ class PostOrdering(Enum):
     PUBLISHED_AT_ASC = SortKey((("published_at", False), ("id", False)))
     TITLE_ASC = SortKey((("title", False), ("id", False)))
     UPDATED_AT_DESC = SortKey((("updated_at", True), ("id", True)))
+
+
+_BY_PUBLICATION = (PostOrdering.PUBLISHED_AT_DESC, PostOrdering.PUBLISHED_AT_ASC)
+
+
+# Drafts may have no published_at, and SQLite and PostgreSQL disagree on where NULLs sort, so
+# lists that can hold drafts order on this never-null stand-in: an undated post sorts by when
+# it was created. Lists of live posts only keep the plain column, which the index serves.
+_DATED_AT = "published_or_created_at"
+
+
+def sort_key_for(ordering: PostOrdering, visibility: Visibility) -> SortKey:
+    """The sort key for ``ordering`` in lists this viewer reads (see ``_DATED_AT``)."""
+    if not visibility.sees_unpublished or ordering not in _BY_PUBLICATION:
+        return ordering.value
+    return SortKey(
+        tuple(
+            (_DATED_AT if name == "published_at" else name, desc)
+            for name, desc in ordering.value.fields
+        ),
+        computed=((_DATED_AT, Coalesce("published_at", F("created_at"))),),
+    )
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from cms.content.markdown import reading_time_minutes, render_html, render_plain_text
 from cms.graphql.context import Info
+from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
+from cms.graphql.pagination import Connection
+from cms.graphql.posts.enums import PostStatus
+from cms.graphql.posts.revisions import Revision, resolve_revisions
 from cms.models import Post as PostModel
-from cms.models import PostStatus as PostStatusModel
 from cms.models import Section as SectionModel
+from cms.services.time_travel import PastContent
 
 if TYPE_CHECKING:
     from cms.graphql.authors.types import Author
     from cms.graphql.tags.types import Tag
-
-PostStatus = strawberry.enum(PostStatusModel, description="Where a post is in its life.")
 
 
 @strawberry.type(description="A run of markdown under an optional heading, within a post.")
@@ -67,6 +69,16 @@ class Post(Node):
     version: int = strawberry.field(
         description="Bumped by every change to the post or its sections."
     )
+    deleted_at: datetime | None = strawberry.field(
+        description="When the post was moved to the trash; null unless it is there."
+    )
+    revisions: Connection[Revision] | None = strawberry.field(
+        resolver=resolve_revisions,
+        description="The post's history, newest first. Only for viewers who may edit the "
+        "post: others get null and an UNAUTHENTICATED or FORBIDDEN error.",
+    )
+    # Set on a post read with `post(asOf:)`: its sections and tags as they were then.
+    past: strawberry.Private[PastContent | None] = None
 
     @strawberry.field
     async def author(
@@ -84,21 +96,46 @@ class Post(Node):
     ) -> list[Annotated[Tag, strawberry.lazy("cms.graphql.tags.types")]]:
         from cms.graphql.tags.types import Tag
 
+        if self.past is not None:
+            from cms.graphql.posts.time_travel import past_tags
+
+            return await past_tags(self.past)
         return [
             Tag.from_model(tag) for tag in await info.context.loaders.tags_by_post_id.load(self.pk)
         ]
 
     @strawberry.field(description="The post's sections, in reading order.")
     async def sections(self, info: Info) -> list[Section]:
+        if self.past is not None:
+            from cms.graphql.posts.time_travel import past_sections
+
+            return past_sections(self.pk, self.past)
         sections = await info.context.loaders.sections_by_post_id.load(self.pk)
         return [Section.from_model(section) for section in sections]
 
     @strawberry.field(description="Estimated minutes to read the whole post.")
     async def reading_time_minutes(self, info: Info) -> int:
-        sections = await info.context.loaders.sections_by_post_id.load(self.pk)
-        return reading_time_minutes(
-            [self.title, *(f"{s.heading or ''} {s.body}" for s in sections)]
-        )
+        return await self._minutes_to_read(info)
+
+    @strawberry.field(
+        description="Estimated minutes to read the whole post.",
+        deprecation_reason=deprecated(
+            reason="Renamed so that the name says the unit",
+            replacement="readingTimeMinutes",
+            since=date(2026, 11, 26),
+            sunset=date(2027, 3, 1),
+        ),
+    )
+    async def reading_time(self, info: Info) -> int | None:
+        return await self._minutes_to_read(info)
+
+    async def _minutes_to_read(self, info: Info) -> int:
+        if self.past is not None:
+            texts = [f"{s['heading'] or ''} {s['body']}" for s in self.past.sections]
+        else:
+            sections = await info.context.loaders.sections_by_post_id.load(self.pk)
+            texts = [f"{s.heading or ''} {s.body}" for s in sections]
+        return reading_time_minutes([self.title, *texts])
 
     @classmethod
     def from_model(cls, post: PostModel) -> Post:
@@ -114,4 +151,5 @@ class Post(Node):
             created_at=post.created_at,
             updated_at=post.updated_at,
             version=post.version,
+            deleted_at=post.deleted_at,
         )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 
+from cms.cache.tracking import record, tag_posts_key
 from cms.models import PostTag
 from cms.services.visibility import Visibility
 
@@ -17,6 +18,8 @@ class PostCountByTagIdLoader(DataLoader[int, int]):
         self.visibility = visibility
 
     async def _load(self, tag_ids: Sequence[int]) -> list[int]:
+        # A count is a summary of the tag's post list: it changes whenever that list does.
+        record(*(tag_posts_key(tag_id) for tag_id in tag_ids))
         rows = (
             await PostTag.filter(self.visibility.post_filter("post__"), tag_id__in=tag_ids)
             .annotate(count=Count("id"))

@@ -1,0 +1,235 @@
+"""Writing a post's sections: add, update, move and delete one, or replace them all.
+
+Every change keeps two rules: positions run 0..n-1 without gaps, and anchors are unique within
+the post. Anchors are recomputed for the whole post on each change (``assign_anchors``), since
+renaming or moving one heading can shift the numbering of its namesakes (``setup-2``).
+Each change is a change to the post: it goes through ``apply_change``, so it bumps the post's
+version, checks ``expectedVersion`` and records a revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import F
+
+from cms.auth.viewer import Viewer
+from cms.content.markdown import assign_anchors
+from cms.errors import InvalidInput, NotFound
+from cms.models import Post, Section
+from cms.permissions import Permission
+from cms.services.editing import Clock, apply_change, find_post, require_on_post, utc_now
+from cms.services.validation import (
+    MAX_SECTIONS,
+    Problems,
+    SectionInput,
+    check_section,
+    normalize_heading,
+)
+
+EDIT_OWN, EDIT_ANY = Permission.POSTS_EDIT_OWN, Permission.POSTS_EDIT_ANY
+# Positions are unique per post, so rows about to move are first parked out of the way, at
+# their old position plus this (never a real position, as a post has at most 200 sections).
+_PARKING = 1_000_000
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """The section a mutation wrote (None once deleted) and its post afterwards."""
+
+    section: Section | None
+    post: Post
+
+
+async def replace_sections(post_id: int, sections: Sequence[SectionInput]) -> None:
+    """Make ``sections`` the post's sections. Old rows go; the new ones get new ids."""
+    await Section.filter(post_id=post_id).delete()
+    headings = [normalize_heading(section.heading) for section in sections]
+    await Section.bulk_create(
+        Section(post_id=post_id, position=index, heading=heading, anchor=anchor, body=s.body)
+        for index, (s, heading, anchor) in enumerate(
+            zip(sections, headings, assign_anchors(headings), strict=True)
+        )
+    )
+
+
+async def store_order(sections: Sequence[Section]) -> None:
+    """Give ``sections`` positions 0..n-1 in list order and fresh anchors; write changed rows."""
+    anchors = assign_anchors(section.heading for section in sections)
+    changed = [
+        (position, section, anchor)
+        for position, (section, anchor) in enumerate(zip(sections, anchors, strict=True))
+        if section.position != position or section.anchor != anchor
+    ]
+    moving = [section.id for position, section, _ in changed if section.position != position]
+    if moving:
+        await Section.filter(id__in=moving).update(position=F("position") + _PARKING)
+    for position, section, anchor in changed:
+        await Section.filter(id=section.id).update(position=position, anchor=anchor)
+        section.position, section.anchor = position, anchor
+
+
+async def _sections_of(post_id: int) -> list[Section]:
+    return list(await Section.filter(post_id=post_id).order_by("position"))
+
+
+async def _find_section(section_id: int) -> Section:
+    section = await Section.filter(id=section_id, post__deleted_at__isnull=True).first()
+    if section is None:
+        raise NotFound(f"There is no section {section_id}.", field="sectionId")
+    return section
+
+
+def _check_position(position: int, *, upper: int) -> None:
+    if not 0 <= position <= upper:
+        raise InvalidInput(f"`position` must be between 0 and {upper}.", field="position")
+
+
+def _validated(section: SectionInput, *, field: str = "section") -> SectionInput:
+    problems = Problems()
+    check_section(problems, section, field=field)
+    problems.raise_if_any()
+    return SectionInput(body=section.body, heading=normalize_heading(section.heading))
+
+
+async def add_section(
+    viewer: Viewer,
+    *,
+    post_id: int,
+    expected_version: int,
+    section: SectionInput,
+    position: int | None = None,
+    clock: Clock = utc_now,
+) -> SectionChange:
+    """Insert ``section`` at ``position`` (default: at the end), shifting later ones down."""
+    post = await find_post(post_id)
+    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    new = _validated(section)
+    created: list[Section] = []
+
+    async def insert(post: Post) -> None:
+        sections = await _sections_of(post.id)
+        if len(sections) >= MAX_SECTIONS:
+            raise InvalidInput(f"A post has at most {MAX_SECTIONS} sections.", field="section")
+        at = len(sections) if position is None else position
+        _check_position(at, upper=len(sections))
+        # Created parked, with a placeholder anchor; store_order gives it its real place.
+        row = await Section.create(
+            post_id=post.id, position=-1, heading=new.heading, anchor="", body=new.body
+        )
+        sections.insert(at, row)
+        await store_order(sections)
+        created.append(row)
+
+    stored = await apply_change(
+        viewer,
+        post,
+        expected_version=expected_version,
+        mutation="addSection",
+        event="post.updated",
+        now=clock(),
+        then=insert,
+    )
+    return SectionChange(section=created[0], post=stored)
+
+
+async def update_section(
+    viewer: Viewer,
+    *,
+    section_id: int,
+    expected_version: int,
+    heading: str | None = None,
+    body: str | None = None,
+    clock: Clock = utc_now,
+) -> SectionChange:
+    """Change a section's heading or body (None leaves it; an empty heading removes it)."""
+    current = await _find_section(section_id)
+    post = await find_post(current.post_id)
+    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    changed = _validated(
+        SectionInput(
+            body=current.body if body is None else body,
+            heading=current.heading if heading is None else heading,
+        )
+    )
+
+    async def rewrite(post: Post) -> None:
+        sections = await _sections_of(post.id)
+        row = next((s for s in sections if s.id == section_id), None)
+        if row is None:  # deleted since it was read; the version claim makes this rare
+            raise NotFound(f"There is no section {section_id}.", field="sectionId")
+        await Section.filter(id=section_id).update(heading=changed.heading, body=changed.body)
+        row.heading, row.body = changed.heading, changed.body
+        await store_order(sections)
+
+    stored = await apply_change(
+        viewer,
+        post,
+        expected_version=expected_version,
+        mutation="updateSection",
+        event="post.updated",
+        now=clock(),
+        then=rewrite,
+    )
+    return SectionChange(section=await Section.get(id=section_id), post=stored)
+
+
+async def move_section(
+    viewer: Viewer,
+    *,
+    section_id: int,
+    expected_version: int,
+    position: int,
+    clock: Clock = utc_now,
+) -> SectionChange:
+    """Move a section to ``position`` (0 is first), shifting the ones in between."""
+    current = await _find_section(section_id)
+    post = await find_post(current.post_id)
+    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+
+    async def move(post: Post) -> None:
+        sections = await _sections_of(post.id)
+        _check_position(position, upper=len(sections) - 1)
+        row = next((s for s in sections if s.id == section_id), None)
+        if row is None:
+            raise NotFound(f"There is no section {section_id}.", field="sectionId")
+        sections.remove(row)
+        sections.insert(position, row)
+        await store_order(sections)
+
+    stored = await apply_change(
+        viewer,
+        post,
+        expected_version=expected_version,
+        mutation="moveSection",
+        event="post.updated",
+        now=clock(),
+        then=move,
+    )
+    return SectionChange(section=await Section.get(id=section_id), post=stored)
+
+
+async def delete_section(
+    viewer: Viewer, *, section_id: int, expected_version: int, clock: Clock = utc_now
+) -> SectionChange:
+    """Remove a section; the ones after it move up."""
+    current = await _find_section(section_id)
+    post = await find_post(current.post_id)
+    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+
+    async def delete(post: Post) -> None:
+        if not await Section.filter(id=section_id).delete():
+            raise NotFound(f"There is no section {section_id}.", field="sectionId")
+        await store_order(await _sections_of(post.id))
+
+    stored = await apply_change(
+        viewer,
+        post,
+        expected_version=expected_version,
+        mutation="deleteSection",
+        event="post.updated",
+        now=clock(),
+        then=delete,
+    )
+    return SectionChange(section=None, post=stored)
