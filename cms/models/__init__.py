@@ -2,10 +2,12 @@
 
 from cms.models.accounts import ApiToken, Author, Role, TokenKind
 from cms.models.content import Post, PostStatus, PostTag, PreviewToken, Revision, Section, Tag
+from cms.models.webhooks import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiToken",
     "Author",
+    "DeliveryStatus",
     "Post",
     "PostStatus",
     "PostTag",
@@ -15,4 +17,7 @@ __all__ = [
     "Section",
     "Tag",
     "TokenKind",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -1,0 +1,136 @@
+"""Which webhook URLs the CMS will call: http(s) only, and only public addresses (SSRF).
+
+A webhook makes the server send requests wherever an admin (or whoever steals an admin's
+token) says. Unchecked, that reaches what only the server can: the cloud metadata service at
+169.254.169.254, databases and admin panels on the private network, services on loopback.
+So a URL must be http or https, and every address its host resolves to must be public: no
+private (10/8, 172.16/12, 192.168/16, fc00::/7), loopback, link-local, multicast, reserved,
+shared (100.64/10) or unspecified address, IPv4-mapped IPv6 forms included.
+
+The host is resolved when the webhook is saved *and* before every attempt, and the attempt
+connects to an address that was just checked (``Target.pinned_url``), never resolving the name
+again: a DNS answer that changes between the check and the connection (DNS rebinding) cannot
+slip a private address in. ``CMS_WEBHOOKS_ALLOW_PRIVATE=true`` turns the address checks off,
+for development and tests with local receivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from cms.errors import InvalidInput
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "Resolver",
+    "Target",
+    "UnsafeURL",
+    "check_url",
+    "is_public_address",
+    "resolve_target",
+    "system_resolver",
+]
+
+MAX_URL_LENGTH = 2048
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""Resolves a host name and port to IP address strings (injectable, for tests)."""
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeURL(InvalidInput):
+    """Raised when a webhook URL is malformed, not http(s), or reaches a non-public address."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="url")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt goes: the URL as given and the checked address to connect to."""
+
+    url: httpx.URL
+    # None when address checks are off: the client resolves the name itself.
+    address: str | None = None
+
+    @property
+    def pinned_url(self) -> httpx.URL:
+        """The URL with its host replaced by the checked address (the URL itself if none)."""
+        return self.url if self.address is None else self.url.copy_with(host=self.address)
+
+    @property
+    def host_header(self) -> str:
+        return self.url.netloc.decode("ascii")
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the operating system's resolver gives for ``host``."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def check_url(raw: str) -> httpx.URL:
+    """``raw`` parsed, if it is an absolute http(s) URL with a host; UnsafeURL otherwise."""
+    if len(raw) > MAX_URL_LENGTH:
+        raise UnsafeURL(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if any(character.isspace() or ord(character) < 32 for character in raw):
+        raise UnsafeURL("The URL contains whitespace or control characters.")
+    try:
+        url = httpx.URL(raw)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise UnsafeURL(f"{raw!r} is not a valid URL.") from exc
+    if url.scheme not in ("http", "https"):
+        raise UnsafeURL(f"Webhook URLs must be http or https, not {url.scheme or 'relative'!r}.")
+    if not url.host:
+        raise UnsafeURL("The URL has no host.")
+    return url
+
+
+def is_public_address(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+async def resolve_target(
+    raw: str, *, allow_private: bool, resolver: Resolver = system_resolver
+) -> Target:
+    """Check ``raw`` and the addresses it reaches now; UnsafeURL if any is not public."""
+    url = check_url(raw)
+    if allow_private:
+        return Target(url=url)
+    host = url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    literal = _ip_literal(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            found = await resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise UnsafeURL(f"The host {host!r} does not resolve.") from exc
+        addresses = [parsed for parsed in map(_ip_literal, found) if parsed is not None]
+        if not addresses:
+            raise UnsafeURL(f"The host {host!r} does not resolve.")
+    for address in addresses:
+        if not is_public_address(address):
+            raise UnsafeURL(
+                f"The host {host!r} reaches {address}, which is not a public address; "
+                "webhooks may only call public addresses."
+            )
+    return Target(url=url, address=str(addresses[0]))
+
+
+def _ip_literal(value: str) -> IPAddress | None:
+    try:
+        # A zone index (fe80::1%eth0) is link-local anyway; drop it so that the check sees it.
+        return ipaddress.ip_address(value.split("%", 1)[0])
+    except ValueError:
+        return None
