@@ -1,0 +1,88 @@
+"""The migrations build exactly the models, and `cms migrate` applies them all, idempotently."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from cms.db import MIGRATIONS_MODULE, tortoise_config
+from cms.settings import Settings
+from tests.conftest import POSTGRES_URL
+from tests.ops.servers import postgres_schema
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / MIGRATIONS_MODULE.replace(".", "/")
+SHIPPED = sorted(path.stem for path in MIGRATIONS_DIR.glob("[0-9]*.py"))
+
+
+async def test_the_models_need_no_new_migration(
+    migrated_database: None, settings: Settings
+) -> None:
+    apps = Tortoise.apps
+    assert apps is not None
+    pending = await MigrationAutodetector(apps, tortoise_config(settings)["apps"]).changes()
+    operations = [str(op) for writer in pending for op in writer.operations]
+    assert not operations, (
+        "the models differ from cms/migrations: run `CMS_DATABASE_URL=sqlite://:memory: "
+        f".venv/bin/tortoise makemigrations --name what_changed`. Pending: {operations}"
+    )
+
+
+def cms_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cms", "migrate"],
+        env={**os.environ, "CMS_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cms_migrate_applies_every_migration_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite3"
+    for _ in range(2):  # the second run has nothing left to do
+        result = cms_migrate(f"sqlite://{db}")
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        applied = [name for (name,) in connection.execute("SELECT name FROM tortoise_migrations")]
+    assert sorted(applied) == SHIPPED
+
+
+@pytest.fixture
+async def empty_postgres_schema() -> AsyncIterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("needs PostgreSQL: set CMS_TEST_POSTGRES_URL")
+    async with postgres_schema(POSTGRES_URL, f"cms_migrate_{os.getpid()}") as url:
+        yield url
+
+
+@pytest.mark.postgres
+async def test_cms_migrate_applies_every_migration_on_postgres(
+    empty_postgres_schema: str,
+) -> None:
+    import asyncpg
+
+    for _ in range(2):
+        result = cms_migrate(empty_postgres_schema)
+        assert result.returncode == 0, result.stderr
+    server, _, schema = empty_postgres_schema.partition("?schema=")
+    connection = await asyncpg.connect(server, server_settings={"search_path": schema})
+    try:
+        rows = await connection.fetch("SELECT name FROM tortoise_migrations")
+        applied = [row["name"] for row in rows]
+        rows = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema
+        )
+        tables = {row["tablename"] for row in rows}
+    finally:
+        await connection.close()
+    assert sorted(applied) == SHIPPED
+    assert {"post", "section", "tag", "author"} <= tables
