@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
+from cms.cache.tracking import record_authors
+from cms.graphql.posts.loaders import column_names, rows_as
 from cms.models import Author
 
 
@@ -15,5 +17,8 @@ class AuthorByIdLoader(DataLoader[int, Author | None]):
 
     @staticmethod
     async def _load(ids: Sequence[int]) -> list[Author | None]:
-        found = {author.id: author for author in await Author.filter(id__in=ids)}
+        record_authors(ids)
+        # Plain rows that read like Author instances (see posts.loaders.rows_as).
+        rows = await Author.filter(id__in=ids).values(*column_names(Author))
+        found = {author.id: author for author in rows_as(Author, rows)}
         return [found.get(author_id) for author_id in ids]
