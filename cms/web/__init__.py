@@ -1,1 +1,1 @@
-"""The browser-facing side of the CMS: the GraphiQL page and the static files it loads."""
+"""The HTTP edge of the CMS: the GraphiQL page, health probes, and the security middleware."""

@@ -1,0 +1,324 @@
+"""The request limits, applied to every GraphQL operation, over HTTP and WebSocket alike.
+
+:class:`OperationGuard` meets an operation at each step, and refuses it before any resolver
+(and so any SQL) runs:
+
+1. **Before parsing**: the token cap (``CMS_MAX_TOKENS``, QUERY_TOO_LARGE) and the validation
+   rules of :mod:`cms.graphql.limits` (depth, aliases, literal sizes), plus graphql-core's
+   ``NoSchemaIntrospectionCustomRule`` when introspection is off.
+2. **Before execution**: oversized variables (BAD_USER_INPUT); the estimated cost of
+   :mod:`cms.graphql.cost` (QUERY_TOO_COMPLEX above ``CMS_MAX_QUERY_COST``); the client's cost
+   and login budgets of :mod:`cms.web.ratelimit` (RATE_LIMITED, HTTP 429). A refusal becomes
+   the operation's result, which tells strawberry not to execute it.
+3. **During execution**: ``CMS_OPERATION_TIMEOUT``. Past it the work is cancelled (database
+   queries included; a mutation's transaction rolls back) and the answer is TIMEOUT. Only
+   awaiting code can be cancelled: a resolver that computes without awaiting runs to its end.
+4. **After**: error messages lose graphql-core's "did you mean" hints while introspection is
+   off; validation errors get GRAPHQL_VALIDATION_FAILED; :mod:`cms.web.graphql_http` learns
+   whether execution began.
+
+``extensions.cost`` reports ``requested`` (the estimate) and ``actual`` (the nodes the
+response holds) when the request asks for it, with ``"extensions": {"cost": true}`` beside
+its query, and on every response under ``CMS_DEBUG_TIMING``. Other extensions add their
+figures to the same object with :func:`report_cost`.
+
+:class:`ParserCache` replaces strawberry's, which parses on entering ``on_parse``, where a
+syntax error escapes every ``on_operation`` hook and reaches the client with no code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from strawberry.extensions import ParserCache as StrawberryParserCache
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
+
+from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
+from cms.graphql.limits import (
+    alias_limit,
+    depth_limit,
+    is_token_limit_error,
+    literal_size_limit,
+    oversized_variable,
+    query_too_large,
+    without_suggestions,
+)
+from cms.settings import Settings
+from cms.web.graphql_http import record_request_error, request_error_status
+from cms.web.ratelimit import RATE_LIMITED, Decision, RateLimits, client_key
+
+if TYPE_CHECKING:
+    from strawberry.types import ExecutionContext
+
+__all__ = [
+    "QUERY_TOO_COMPLEX",
+    "TIMEOUT",
+    "OperationGuard",
+    "ParserCache",
+    "report_cost",
+]
+
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+TIMEOUT = "TIMEOUT"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+LOGIN_FIELD = "login"
+GATEWAY_TIMEOUT = 504
+
+# Limits for a schema executed without our context (scripts, the CLI): the defaults.
+_DEFAULTS = Settings.model_construct()
+
+
+def report_cost(execution_context: ExecutionContext, **figures: int | float) -> None:
+    """Add ``figures`` to the operation's ``extensions.cost``, keeping what others put there."""
+    execution_context.extensions_results.setdefault("cost", {}).update(figures)
+
+
+class OperationGuard(SchemaExtension):
+    def __init__(self) -> None:
+        super().__init__()
+        self._validation_errors: set[int] = set()
+        self._requested: int | None = None
+
+    @property
+    def _settings(self) -> Settings:
+        settings = getattr(self.execution_context.context, "settings", None)
+        return settings if isinstance(settings, Settings) else _DEFAULTS
+
+    @property
+    def _connection(self) -> HTTPConnection | None:
+        request = getattr(self.execution_context.context, "request", None)
+        return request if isinstance(request, HTTPConnection) else None
+
+    @property
+    def _cost_wanted(self) -> bool:
+        # Opt-in, since a response's shape should not change under clients that did not ask.
+        asked = (self.execution_context.operation_extensions or {}).get("cost") is True
+        return asked or self._settings.debug_timing
+
+    def on_operation(self) -> Iterator[None]:
+        context, settings = self.execution_context, self._settings
+        context.parse_options["max_tokens"] = settings.max_tokens
+        rules = [
+            depth_limit(settings.max_query_depth),
+            alias_limit(settings.max_aliases),
+            literal_size_limit(settings.max_list_items, settings.max_string_length),
+        ]
+        if not settings.introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        context.validation_rules = (*context.validation_rules, *rules)
+        yield
+        result = context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self._refined(error) for error in result.errors]
+        if result.data is None and all(error.path is None for error in result.errors):
+            codes = [str((error.extensions or {}).get("code")) for error in result.errors]
+            self._record_request_error(request_error_status(codes))
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # Validation's errors are recognised later, once they sit in the result.
+        errors = self.execution_context.pre_execution_errors or []
+        self._validation_errors = {id(error) for error in errors}
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context.result is not None or document is None:  # refused by another extension
+            yield
+            return
+        refusal = self._refusal(document)
+        if refusal is not None:
+            context.result = PreExecutionError(data=None, errors=[refusal])
+            yield
+            return
+        timeout = self._settings.operation_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                yield
+        except TimeoutError as exc:
+            self._record_request_error(GATEWAY_TIMEOUT)
+            # Raised, since the result cannot be replaced once execution has started;
+            # strawberry turns a GraphQLError raised here into the operation's only error.
+            raise GraphQLError(
+                f"The operation took longer than {timeout:g} s and was cancelled.",
+                extensions={"code": TIMEOUT},
+            ) from exc
+        result = context.result
+        if self._requested is not None and result is not None and self._cost_wanted:
+            report_cost(context, actual=self._count(document, result.data))
+
+    def _refusal(self, document: DocumentNode) -> GraphQLError | None:
+        """Why the operation may not run, or None: checked before anything executes."""
+        settings = self._settings
+        oversized = oversized_variable(
+            self.execution_context.variables,
+            max_items=settings.max_list_items,
+            max_length=settings.max_string_length,
+        )
+        if oversized is not None:
+            return oversized
+        requested = self._requested = self._estimate(document)
+        if self._cost_wanted:
+            report_cost(self.execution_context, requested=requested, actual=0)
+        if requested > settings.max_query_cost:
+            return GraphQLError(
+                f"The query may return up to {requested} nodes; at most "
+                f"{settings.max_query_cost} are allowed. Ask for smaller pages (first/last) "
+                "or fewer nested lists.",
+                extensions={"code": QUERY_TOO_COMPLEX, "cost": requested},
+            )
+        return self._charge(requested, logins=self._logins(document))
+
+    def _charge(self, requested: int, *, logins: int) -> GraphQLError | None:
+        """Take the operation's cost and its logins from the client's budgets."""
+        connection = self._connection
+        app = connection.scope.get("app") if connection else None
+        limits = getattr(getattr(app, "state", None), "rate_limits", None)
+        if connection is None or not isinstance(limits, RateLimits):
+            return None
+        key = client_key(connection.scope)
+        charges = [
+            (buckets, amount, what)
+            for buckets, amount, what in (
+                (limits.cost, max(1, requested), "query cost points"),
+                (limits.logins, logins, "sign-in attempts"),
+            )
+            if buckets is not None and amount
+        ]
+        # Check every budget before taking from any, so that a refusal costs nothing.
+        for buckets, amount, what in charges:
+            decision = buckets.check(key, amount)
+            if not decision.allowed:
+                return self._rate_limited(decision, what)
+        for buckets, amount, _ in charges:
+            buckets.take(key, amount)
+        return None
+
+    def _rate_limited(self, decision: Decision, what: str) -> GraphQLError:
+        response = getattr(self.execution_context.context, "response", None)
+        if isinstance(response, Response):  # a WebSocket has no status to set
+            response.status_code = 429
+            for name, value in decision.headers().items():
+                response.headers[name] = value
+        return GraphQLError(
+            f"Too many {what} from this client: at most {decision.limit} a minute, "
+            f"{decision.remaining} left. Try again in {decision.retry_after} s.",
+            extensions={"code": RATE_LIMITED, "retryAfter": decision.retry_after},
+        )
+
+    def _estimate(self, document: DocumentNode) -> int:
+        context, settings = self.execution_context, self._settings
+        return estimate_cost(
+            context.schema._schema,
+            document,
+            operation_name=context.operation_name,
+            variables=context.variables,
+            pages=PageSizes(default=settings.default_page_size, maximum=settings.max_page_size),
+        )
+
+    def _count(self, document: DocumentNode, data: dict[str, Any] | None) -> int:
+        context = self.execution_context
+        return count_nodes(
+            context.schema._schema,
+            document,
+            operation_name=context.operation_name,
+            variables=context.variables,
+            data=data,
+        )
+
+    def _logins(self, document: DocumentNode) -> int:
+        """How many times the operation calls ``login`` (aliases make it several)."""
+        operation = get_operation_ast(document, self.execution_context.operation_name)
+        if operation is None or operation.operation != OperationType.MUTATION:
+            return 0
+        fragments = {
+            definition.name.value: definition.selection_set
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        return _count_fields(operation.selection_set, LOGIN_FIELD, fragments, set())
+
+    def _refined(self, error: GraphQLError) -> GraphQLError:
+        settings = self._settings
+        if is_token_limit_error(error):
+            return query_too_large(error, settings.max_tokens)
+        extensions = dict(error.extensions or {})
+        if id(error) in self._validation_errors and "code" not in extensions:
+            extensions["code"] = VALIDATION_FAILED
+        message = error.message if settings.introspection else without_suggestions(error.message)
+        if message == error.message and extensions == (error.extensions or {}):
+            return error
+        # A new error: validation errors are cached and shared by every request.
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=extensions,
+        )
+
+    def _record_request_error(self, status: int) -> None:
+        connection = self._connection
+        if connection is not None:
+            record_request_error(connection, status)
+
+
+class ParserCache(StrawberryParserCache):
+    """strawberry's parser cache, minus one surprise about syntax errors.
+
+    The stock extension parses on entering ``on_parse``, outside the ``try`` that strawberry
+    wraps around parsing, so a syntax error (or the token cap) escaped every ``on_operation``
+    hook and reached the client without an ``extensions.code``. Here a document that does not
+    parse is left unparsed: strawberry parses it again inside its ``try``, and the error stays
+    an ordinary pre-execution error. Only failing documents are parsed twice.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
+def _count_fields(
+    selection_set: SelectionSetNode,
+    name: str,
+    fragments: dict[str, SelectionSetNode],
+    visited: set[str],
+) -> int:
+    """Root fields called ``name`` in a selection set, through fragments, aliases included."""
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            total += selection.name.value == name
+        elif isinstance(selection, InlineFragmentNode):
+            total += _count_fields(selection.selection_set, name, fragments, visited)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = selection.name.value
+            if fragment in fragments and fragment not in visited:
+                visited.add(fragment)
+                total += _count_fields(fragments[fragment], name, fragments, visited)
+    return total

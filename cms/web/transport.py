@@ -1,0 +1,211 @@
+"""What a request to /graphql must look like before GraphQL sees it.
+
+- **Media type.** A POST body must be ``application/json`` (415 ``UNSUPPORTED_MEDIA_TYPE``
+  otherwise). HTML forms and ``text/plain`` are what a page on another site can POST without
+  a CORS preflight; refusing them keeps cross-site requests from reaching any mutation.
+  (Mutations over GET are refused by strawberry itself, with 405.)
+- **Size.** A body holds at most ``CMS_MAX_BODY_BYTES``, or
+  ``CMS_MAX_AUTHENTICATED_BODY_BYTES`` when the request carries an ``Authorization`` header
+  (writing a post may need more than reading): 413 ``PAYLOAD_TOO_LARGE``. ``Content-Length``
+  is checked before reading, and reading stops at the cap whatever the header said. A GET's
+  query string is held to the smaller cap (414).
+- **Shape.** The body is one JSON object (400 ``BAD_REQUEST``): not malformed, and nested at
+  most ``MAX_JSON_DEPTH`` levels, since the standard library's parser (which strawberry uses)
+  overflows the stack on deeply nested input and the request would end as a 500. A JSON
+  array is a batch of operations, which this API does not take: 400
+  ``BATCHING_NOT_SUPPORTED`` (one operation per request keeps every limit per request). GET's
+  ``variables`` and ``extensions`` parameters are held to the same depth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import Headers
+
+from cms.web.responses import error_response
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from cms.settings import Settings
+
+__all__ = [
+    "BAD_REQUEST",
+    "BATCHING_NOT_SUPPORTED",
+    "MAX_JSON_DEPTH",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "TransportGuard",
+]
+
+BAD_REQUEST = "BAD_REQUEST"
+BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+
+# Far deeper than any GraphQL request needs, far shallower than Python's recursion limit.
+MAX_JSON_DEPTH = 64
+JSON_PARAMETERS = frozenset({"variables", "extensions"})
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class TransportGuard:
+    def __init__(self, app: ASGIApp, *, settings: Settings, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+        self.max_body = settings.max_body_bytes
+        self.max_authenticated_body = settings.max_authenticated_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        try:
+            if scope["method"] == "POST":
+                receive = await self._checked_body(scope, receive)
+            elif scope["method"] == "GET":
+                self._check_query_string(scope)
+        except _Refused as refused:
+            await refused.response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
+        headers = Headers(scope=scope)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise _Refused(
+                error_response(
+                    415,
+                    "Send GraphQL requests as `Content-Type: application/json` "
+                    f"(got {media_type or 'none'!r}).",
+                    UNSUPPORTED_MEDIA_TYPE,
+                )
+            )
+        limit = self.max_authenticated_body if "authorization" in headers else self.max_body
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise _Refused(_too_large(limit))
+        body = await _read_body(receive, limit)
+        _check_json_body(body)
+        return _replay(body, receive)
+
+    def _check_query_string(self, scope: Scope) -> None:
+        query_string: bytes = scope.get("query_string", b"")
+        if len(query_string) > self.max_body:
+            raise _Refused(
+                error_response(
+                    414,
+                    f"The query string is over {self.max_body} bytes: POST large queries.",
+                    PAYLOAD_TOO_LARGE,
+                )
+            )
+        for name, value in parse_qsl(query_string.decode("latin-1")):
+            if name in JSON_PARAMETERS and value:
+                try:
+                    parsed = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    continue  # strawberry answers malformed parameters itself (400)
+                if _nested_deeper_than(parsed, MAX_JSON_DEPTH):
+                    raise _Refused(_too_deep())
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            raise _Refused(error_response(400, "The request body is incomplete.", BAD_REQUEST))
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(_too_large(limit))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _check_json_body(body: bytes) -> None:
+    try:
+        data: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson also refuses nesting past 1,024 levels as malformed.
+        raise _Refused(
+            error_response(400, "The request body is not valid JSON.", BAD_REQUEST)
+        ) from None
+    if isinstance(data, list):
+        raise _Refused(
+            error_response(
+                400,
+                "Batched operations (a JSON array) are not accepted: send one operation per "
+                "request.",
+                BATCHING_NOT_SUPPORTED,
+            )
+        )
+    if not isinstance(data, dict):
+        raise _Refused(
+            error_response(
+                400,
+                'The request body must be a JSON object like {"query": "..."}.',
+                BAD_REQUEST,
+            )
+        )
+    # Counting brackets is cheap and bounds the depth: only bodies with many are walked.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _nested_deeper_than(
+        data, MAX_JSON_DEPTH
+    ):
+        raise _Refused(_too_deep())
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body already read, then the client's messages."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(
+        413, f"The request body is over {limit} bytes, the most accepted.", PAYLOAD_TOO_LARGE
+    )
+
+
+def _too_deep() -> Response:
+    return error_response(
+        400,
+        f"The request's JSON nests more than {MAX_JSON_DEPTH} levels deep.",
+        BAD_REQUEST,
+    )

@@ -1,0 +1,138 @@
+"""Production mode: no introspection, no GraphiQL, no suggestions, no development settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from cms.app import create_app
+from cms.cli import main
+from cms.settings import Settings
+from tests.security.conftest import codes
+
+PRODUCTION_DB = "postgres://cms:a-long-real-password@db.internal:5432/cms"
+
+
+@pytest.fixture
+async def production(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in production mode, on the test database."""
+    production_settings = Settings(env="production", database_url=settings.database_url)
+    app = create_app(production_settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def test_production_turns_introspection_and_graphiql_off() -> None:
+    settings = Settings(env="production", database_url=PRODUCTION_DB)
+    assert settings.introspection is False
+    assert settings.graphiql is False
+
+
+# Guards Settings._production_ready: each of these starts in development, none in production.
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        pytest.param({}, "set CMS_DATABASE_URL", id="default-database"),
+        pytest.param(
+            {"database_url": "postgres://postgres:postgres@db:5432/cms"},
+            "well-known default password",
+            id="default-password",
+        ),
+        pytest.param({"graphiql": True}, "CMS_GRAPHIQL=true", id="graphiql"),
+        pytest.param({"introspection": True}, "CMS_INTROSPECTION=true", id="introspection"),
+        pytest.param({"log_level": "debug"}, "CMS_LOG_LEVEL=debug", id="debug-logging"),
+    ],
+)
+def test_production_refuses_to_start_with_development_settings(
+    overrides: dict[str, Any], reason: str
+) -> None:
+    fields = {"database_url": PRODUCTION_DB, **overrides} if overrides else {}
+    Settings(env="development", **fields)  # fine for development
+    with pytest.raises(ValidationError, match="CMS_ENV=production refuses to start") as refused:
+        Settings(env="production", **fields)
+    assert reason in str(refused.value)
+    assert "postgres:postgres" not in str(refused.value), "the refusal shows the password"
+
+
+def test_the_cli_refuses_production_with_a_default_password_and_exit_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CMS_ENV", "production")
+    monkeypatch.setenv("CMS_DATABASE_URL", "postgres://cms:changeme@db:5432/cms")
+    with pytest.raises(SystemExit) as exited:
+        main(["migrate"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "refuses to start" in error
+    assert "changeme" not in error
+
+
+INTROSPECTION_QUERIES = [
+    pytest.param("{ __schema { types { name } } }", id="schema"),
+    pytest.param('{ __type(name: "Post") { fields { name } } }', id="type"),
+]
+
+
+# Guards CMS_INTROSPECTION being off in production (NoSchemaIntrospectionCustomRule).
+@pytest.mark.parametrize("query", INTROSPECTION_QUERIES)
+async def test_introspection_is_refused_in_production(
+    production: httpx.AsyncClient, query: str
+) -> None:
+    response = await production.post("/graphql", json={"query": query})
+    assert set(codes(response.json())) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "introspection" in response.json()["errors"][0]["message"].lower()
+
+
+@pytest.mark.parametrize("query", INTROSPECTION_QUERIES)
+async def test_introspection_works_in_development(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.post("/graphql", json={"query": query})
+    assert "errors" not in response.json()
+
+
+async def test_typename_still_works_in_production(production: httpx.AsyncClient) -> None:
+    response = await production.post("/graphql", json={"query": "{ __typename }"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+# Guards GraphiQL being off in production: no page, no assets.
+async def test_graphiql_is_not_served_in_production(production: httpx.AsyncClient) -> None:
+    page = await production.get("/graphql", headers={"Accept": "text/html"})
+    assets = await production.get("/static/graphiql/graphiql-init.js")
+    assert page.status_code == 404
+    assert "graphiql" not in page.text.lower()
+    assert assets.status_code == 404
+
+
+MISSPELLED = [
+    pytest.param("{ postz { totalCount } }", None, id="field"),
+    pytest.param(
+        "query($o: PostOrder!) { posts(orderBy: $o) { totalCount } }",
+        {"o": "PUBLISHED_AT"},
+        id="enum-variable",
+    ),
+    pytest.param('{ posts(filter: {tagz: "a"}) { totalCount } }', None, id="input-field"),
+]
+
+
+# Guards the suggestion stripping: "did you mean" hints reveal the schema field by field.
+@pytest.mark.parametrize(("query", "variables"), MISSPELLED)
+async def test_production_errors_suggest_nothing(
+    production: httpx.AsyncClient, query: str, variables: dict[str, Any] | None
+) -> None:
+    response = await production.post("/graphql", json={"query": query, "variables": variables})
+    [error] = response.json()["errors"]
+    assert "Did you mean" not in error["message"]
+    assert error["message"].endswith((".", "'"))
+
+
+@pytest.mark.parametrize(("query", "variables"), MISSPELLED)
+async def test_development_errors_do_suggest(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None
+) -> None:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert "Did you mean" in response.json()["errors"][0]["message"]

@@ -1,0 +1,212 @@
+"""Per-client rate limits (requests, cost points, logins) and who the client is behind proxies.
+
+The buckets take an injected clock, so that refilling is tested by moving time, not waiting.
+"""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+
+from cms.web.proxies import TrustedProxies
+from cms.web.ratelimit import TokenBuckets, client_key
+from tests.helpers import assert_max_queries
+from tests.security.conftest import OpenClient, codes
+
+TYPENAME = {"query": "{ __typename }"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_allows_a_minutes_allowance_then_refills_steadily() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(3, clock=clock)
+    assert [buckets.take("a").allowed for _ in range(4)] == [True, True, True, False]
+    refused = buckets.take("a")
+    assert (refused.remaining, refused.retry_after, refused.reset) == (0, 20, 60)
+    assert buckets.take("b").allowed, "another client has its own bucket"
+    clock.now += 20  # one request's worth at 3 a minute
+    assert buckets.take("a").allowed
+    assert not buckets.take("a").allowed
+
+
+def test_a_refused_amount_takes_nothing() -> None:
+    buckets = TokenBuckets(100, clock=Clock())
+    assert buckets.take("a", 60).allowed
+    refused = buckets.take("a", 60)
+    assert not refused.allowed
+    assert refused.remaining == 40
+    assert buckets.take("a", 40).allowed
+
+
+def test_an_amount_above_the_allowance_is_told_when_the_bucket_will_be_full() -> None:
+    buckets = TokenBuckets(10, clock=Clock())
+    refused = buckets.take("a", 50)
+    assert not refused.allowed
+    assert refused.retry_after == 60
+
+
+def test_quiet_clients_are_forgotten_when_the_table_fills() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(1, clock=clock, max_keys=2)
+    buckets.take("a")
+    buckets.take("b")
+    clock.now += 60  # both full again
+    buckets.take("c")
+    assert len(buckets._buckets) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_clients_are_keyed_by_address_and_ipv6_by_64_network(host: str, key: str) -> None:
+    assert client_key({"client": (host, 1234)}) == key
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        pytest.param("10.0.0.2", "203.0.113.7", "203.0.113.7", id="trusted-proxy"),
+        pytest.param("198.51.100.9", "203.0.113.7", "198.51.100.9", id="untrusted-peer"),
+        pytest.param(
+            "10.0.0.2", "1.2.3.4, 203.0.113.7, 10.0.0.3", "203.0.113.7", id="forged-left-entry"
+        ),
+        pytest.param("10.0.0.2", "10.0.0.5, 10.0.0.3", "10.0.0.5", id="all-proxies"),
+        pytest.param("10.0.0.2", "not-an-address", "10.0.0.2", id="garbage"),
+        pytest.param("10.0.0.2", None, "10.0.0.2", id="no-header"),
+    ],
+)
+def test_x_forwarded_for_is_read_from_the_right_and_only_from_trusted_proxies(
+    peer: str, forwarded: str | None, client: str
+) -> None:
+    assert TrustedProxies(["10.0.0.0/24"]).client(peer, forwarded) == client
+
+
+def test_no_proxy_is_trusted_by_default() -> None:
+    assert TrustedProxies([]).client("127.0.0.1", "203.0.113.7") == "127.0.0.1"
+
+
+def with_clock(app: Starlette, clock: Clock) -> None:
+    for buckets in vars(app.state.rate_limits).values():
+        if buckets is not None:
+            buckets.clock = clock
+
+
+# Guards CMS_RATE_LIMIT_REQUESTS (RateLimitMiddleware): 429 with the draft's headers.
+async def test_a_client_over_its_request_allowance_gets_429_until_its_bucket_refills(
+    app_client: OpenClient,
+) -> None:
+    apps: list[Starlette] = []
+    clock = Clock()
+    async with app_client(app=apps, rate_limit_requests=2) as client:
+        with_clock(apps[0], clock)
+        first = await client.post("/graphql", json=TYPENAME)
+        await client.post("/graphql", json=TYPENAME)
+        refused = await client.post("/graphql", json=TYPENAME)
+        clock.now += 30  # one request's worth at 2 a minute
+        again = await client.post("/graphql", json=TYPENAME)
+    assert first.status_code == 200
+    assert first.headers["RateLimit-Limit"] == "2"
+    assert first.headers["RateLimit-Remaining"] == "1"
+    assert first.headers["RateLimit-Policy"] == "2;w=60"
+    assert refused.status_code == 429
+    assert codes(refused.json()) == ["RATE_LIMITED"]
+    assert refused.json()["errors"][0]["extensions"]["retryAfter"] == 30
+    assert refused.headers["Retry-After"] == "30"
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert refused.headers["RateLimit-Reset"] == "60"
+    assert again.status_code == 200
+
+
+async def test_health_probes_are_not_rate_limited(app_client: OpenClient) -> None:
+    async with app_client(rate_limit_requests=1) as client:
+        statuses = [(await client.get("/healthz")).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+
+
+async def test_a_limit_of_zero_is_no_limit(app_client: OpenClient) -> None:
+    async with app_client(rate_limit_requests=0) as client:
+        responses = [await client.post("/graphql", json=TYPENAME) for _ in range(5)]
+    assert {response.status_code for response in responses} == {200}
+    assert "RateLimit-Limit" not in responses[0].headers
+
+
+# Guards CMS_TRUSTED_PROXIES: without trust, X-Forwarded-For cannot buy a fresh bucket.
+async def test_forging_x_forwarded_for_does_not_escape_the_limit(app_client: OpenClient) -> None:
+    async with app_client(rate_limit_requests=1) as client:
+        await client.post("/graphql", json=TYPENAME, headers={"X-Forwarded-For": "192.0.2.1"})
+        forged = await client.post(
+            "/graphql", json=TYPENAME, headers={"X-Forwarded-For": "192.0.2.2"}
+        )
+    assert forged.status_code == 429
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(
+    app_client: OpenClient,
+) -> None:
+    # The test transport's peer is 127.0.0.1, standing for the proxy.
+    async with app_client(rate_limit_requests=1, trusted_proxies=["127.0.0.1"]) as client:
+        one = await client.post("/graphql", json=TYPENAME, headers={"X-Forwarded-For": "192.0.2.1"})
+        two = await client.post("/graphql", json=TYPENAME, headers={"X-Forwarded-For": "192.0.2.2"})
+        one_again = await client.post(
+            "/graphql", json=TYPENAME, headers={"X-Forwarded-For": "192.0.2.1"}
+        )
+    assert (one.status_code, two.status_code, one_again.status_code) == (200, 200, 429)
+
+
+POSTS_30 = "{ posts(first: 30) { edges { node { title } } } }"
+
+
+# Guards CMS_RATE_LIMIT_COST (OperationGuard._charge): 30 points twice fit in 60, not thrice.
+async def test_a_client_over_its_cost_allowance_gets_429_before_any_sql(
+    app_client: OpenClient,
+) -> None:
+    async with app_client(rate_limit_cost=60, max_query_cost=60) as client:
+        spent = [await client.post("/graphql", json={"query": POSTS_30}) for _ in range(2)]
+        async with assert_max_queries(0):
+            refused = await client.post("/graphql", json={"query": POSTS_30})
+    assert {response.status_code for response in spent} == {200}
+    assert refused.status_code == 429
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "query cost points" in error["message"]
+    assert refused.headers["RateLimit-Limit"] == "60"
+    assert refused.headers["Retry-After"] == "30"
+
+
+ONE_LOGIN = 'mutation { login(input: {email: "a@b.example", password: "x"}) { token } }'
+LOGINS = """
+mutation {
+  a: login(input: {email: "a@example.com", password: "guess-one"}) { token }
+  b: login(input: {email: "b@example.com", password: "guess-two"}) { token }
+  c: login(input: {email: "c@example.com", password: "guess-three"}) { token }
+}
+"""
+
+
+# Guards CMS_RATE_LIMIT_LOGINS: each aliased `login` is an attempt, counted before any hashing.
+async def test_sign_in_attempts_past_the_allowance_are_refused_before_any_work(
+    app_client: OpenClient,
+) -> None:
+    async with app_client(rate_limit_logins=2) as client:
+        async with assert_max_queries(0):
+            refused = await client.post("/graphql", json={"query": LOGINS})
+        allowed = await client.post("/graphql", json={"query": ONE_LOGIN})
+    assert refused.status_code == 429
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "sign-in attempts" in error["message"]
+    assert allowed.status_code == 200, "the refused attempts should have cost nothing"
