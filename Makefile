@@ -7,7 +7,7 @@ DEMO_DB ?= sqlite://cms.sqlite3
 
 LINTED := cms tests $(wildcard bench)
 
-.PHONY: run test check format assets install clean
+.PHONY: run test check format assets install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp $(VENDOR_SOURCES) $(VENDOR)/
 	touch $@
 
+# The headline read against a bare baseline (bench/README.md); BENCH_ARGS="--postgres URL".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 test: install
 	$(BIN)/pytest
 
@@ -59,6 +63,7 @@ check: install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 format: install
 	$(BIN)/ruff format $(LINTED)

@@ -3,42 +3,80 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from cms.auth.throttle import LoginThrottle
 from cms.db import database
 from cms.graphql.view import GraphQLView
+from cms.observability.logging import configure_logging
+from cms.observability.metrics import metrics_endpoint
+from cms.observability.middleware import ObservabilityMiddleware
+from cms.observability.sql import install_sql_counter
+from cms.realtime import LiveUpdates
+from cms.services.scheduler import Scheduler
 from cms.settings import Settings, get_settings
 from cms.web.graphiql import graphiql_routes
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+from cms.web.health import health_routes
+from cms.web.ratelimit import RateLimits
+from cms.web.security import internal_error, security_middleware
+from cms.webhooks import dispatching
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """Build the app. ``manage_database=False`` leaves opening connections to the caller (tests)."""
     settings = settings or get_settings()
+    configure_logging(settings)
+    install_sql_counter()
     view = GraphQLView(settings)
     routes: list[BaseRoute] = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
-        Route("/healthz", healthz, methods=["GET"]),
+        *health_routes(),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         *graphiql_routes(settings),
     ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with database(settings):
+        async with AsyncExitStack() as running:
+            if manage_database:
+                await running.enter_async_context(database(settings))
+                if settings.scheduler_interval_seconds:
+                    scheduler = Scheduler(interval=settings.scheduler_interval_seconds)
+                    await running.enter_async_context(scheduler.running())
+                if settings.webhooks_dispatch:
+                    await running.enter_async_context(dispatching(settings))
+            # Subscriptions hear changes whoever opened the database (tests open it themselves).
+            await running.enter_async_context(app.state.live.running())
+            # The response cache serves only while it hears content changes (cms.cache).
+            await running.enter_async_context(view.running())
             yield
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Per-client request, cost and login budgets (see cms.web.ratelimit), shared by the
+    # rate-limit middleware and the GraphQL layer (cms.graphql.guard).
+    rate_limits = RateLimits.from_settings(settings)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            # Outermost of ours: its request id and timing cover everything below it.
+            Middleware(ObservabilityMiddleware),
+            # Headers, CORS, client address, limits on size, media type and rate.
+            *security_middleware(settings, rate_limits),
+        ],
+        # The last resort for an exception nothing else handled: JSON, with no details.
+        exception_handlers={500: internal_error},
+    )
     app.state.settings = settings
+    app.state.rate_limits = rate_limits
+    # In-process login attempt counts (one per worker: see cms.auth.throttle).
+    app.state.login_throttle = LoginThrottle(
+        burst=settings.login_burst, refill_seconds=settings.login_refill_seconds
+    )
+    # The subscriptions' broadcaster and connection caps (see cms.realtime).
+    app.state.live = LiveUpdates.from_settings(settings)
     return app

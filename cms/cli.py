@@ -1,4 +1,4 @@
-"""The ``cms`` command: serve, migrate, import, generate, demo and schema.
+"""The ``cms`` command: serve, migrate, import, generate, demo, schema, user and trash.
 
 Every command reads the same ``CMS_*`` settings as the app. Exit status 0 means success, 1 a
 failure that was reported on stderr, 2 a usage error.
@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import getpass
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from cms.errors import CMSError
+from cms.errors import CMSError, InvalidInput
+from cms.models import Role
 from cms.settings import Settings, get_settings
 
 DEFAULT_SCHEMA_PATH = Path("schema/schema.graphql")
@@ -50,11 +54,26 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(handler=_run(_migrate))
 
-    importer = commands.add_parser("import", help="import posts from a plain-text export")
+    importer = commands.add_parser(
+        "import",
+        help="import a plain-text export, or restore a JSON export (FILE.json)",
+        description="A file named *.json, or whose first character is '{', is restored as a "
+        "JSON export (see `cms export`) into an empty database; any other file is read as "
+        "plain text.",
+    )
     importer.add_argument("path", type=Path)
     importer.add_argument("--author", help="slug of the author of every imported post")
     importer.add_argument("--status", choices=("published", "draft"), default="published")
+    importer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="JSON exports: check everything and count the rows, write nothing",
+    )
     importer.set_defaults(handler=_run(_import))
+
+    exporter = commands.add_parser("export", help="write every row as a JSON export")
+    exporter.add_argument("--out", type=Path, help="the file to write (default: stdout)")
+    exporter.set_defaults(handler=_run(_export))
 
     generate = commands.add_parser("generate", help="generate synthetic content")
     for name, default in (("posts", 100), ("tags", 10), ("authors", 5), ("sections", 5)):
@@ -70,6 +89,50 @@ def _parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="write the schema printed from the code")
     export.add_argument("--out", type=Path, default=DEFAULT_SCHEMA_PATH)
     export.set_defaults(handler=_schema_export)
+    check = schema_commands.add_parser(
+        "check",
+        help="list breaking and dangerous changes against the published schema",
+        description="Compare the code's schema with a published one: a file, or a git revision's "
+        f"{DEFAULT_SCHEMA_PATH}. Exits with 1 on a breaking change, unless the old schema had "
+        "deprecated what changed with a sunset date that has passed.",
+    )
+    check.add_argument(
+        "--against",
+        default=str(DEFAULT_SCHEMA_PATH),
+        metavar="FILE|GIT_REF",
+        help=f"the published schema (default: {DEFAULT_SCHEMA_PATH})",
+    )
+    check.set_defaults(handler=_schema_check)
+
+    user = commands.add_parser("user", help="manage the accounts that can sign in")
+    user_commands = user.add_subparsers(required=True, metavar="ACTION")
+    create_user = user_commands.add_parser(
+        "create",
+        help="create an account",
+        description="Create an account. The password is asked for at the terminal (twice), or "
+        "read from the first line of standard input when that is not a terminal; it is never "
+        "an argument, so it stays out of shell history and process listings.",
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument(
+        "--role", type=str.upper, choices=[role.value for role in Role], default=Role.AUTHOR.value
+    )
+    create_user.set_defaults(handler=_user_create)
+    list_users = user_commands.add_parser("list", help="list every account")
+    list_users.set_defaults(handler=_run(_user_list))
+
+    trash = commands.add_parser("trash", help="posts moved to the trash by deletePost")
+    trash_commands = trash.add_subparsers(required=True, metavar="ACTION")
+    purge = trash_commands.add_parser("purge", help="delete trashed posts for good")
+    purge.add_argument(
+        "--older-than",
+        type=_duration,
+        required=True,
+        metavar="AGE",
+        help="only posts trashed longer ago than this: 30d, 12h, 45m, 90s or 2w",
+    )
+    purge.set_defaults(handler=_run(_trash_purge))
     return parser
 
 
@@ -106,6 +169,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     for name, value in (("CMS_HOST", args.host), ("CMS_PORT", args.port)):
         if value is not None:
             os.environ[name] = str(value)
+    from cms.observability.logging import configure_logging
+
+    # Our log format for uvicorn's own lines too (the supervisor's, with several workers);
+    # the request log line replaces uvicorn's access log (cms.observability.middleware).
+    configure_logging(settings)
     uvicorn.run(
         "cms.app:create_app",
         factory=True,
@@ -113,6 +181,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=None,
+        access_log=False,
+        # Past this many connections and requests at once, uvicorn answers 503 at once
+        # rather than queueing them all (README "Security").
+        limit_concurrency=settings.max_concurrency,
+        # X-Forwarded-For and -Proto are believed from these proxies only (cms.web.proxies);
+        # uvicorn's default would believe any local process.
+        forwarded_allow_ips=settings.trusted_proxies,
+        # A WebSocket message is held to the same cap as a request body.
+        ws_max_size=settings.max_authenticated_body_bytes,
+        server_header=False,
     )
     return 0
 
@@ -130,6 +209,11 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from cms.content.plaintext import PlainTextError, parse_plaintext
     from cms.models import PostStatus
 
+    if _is_json_export(args.path):
+        return await _import_json(args)
+    if args.dry_run:
+        print("cms: --dry-run works with JSON exports only", file=sys.stderr)
+        return 2
     try:
         parsed = parse_plaintext(args.path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -149,6 +233,56 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         f"cms: {report.created} post(s) created, {report.updated} updated, "
         f"{report.unchanged} unchanged"
     )
+    return 0
+
+
+def _is_json_export(path: Path) -> bool:
+    from cms.content.jsonimport import looks_like_json
+
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as file:
+            return looks_like_json(file.read(64))
+    except OSError:
+        return False  # the plain-text path reports the error
+
+
+async def _import_json(args: argparse.Namespace) -> int:
+    from cms.content.jsonimport import ExportInvalid, parse_export, restore
+
+    if args.author is not None or args.status != "published":
+        print("cms: --author and --status apply to plain-text files only", file=sys.stderr)
+        return 2
+    try:
+        raw = args.path.read_bytes()
+    except OSError as exc:
+        print(f"cms: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        document = parse_export(raw)
+    except ExportInvalid as exc:
+        for problem in exc.problems:
+            print(f"{args.path}: {problem}", file=sys.stderr)
+        print(f"cms: nothing imported ({len(exc.problems)} problem(s))", file=sys.stderr)
+        return 1
+    with _progress("importing", unit="post") as advance:
+        report = await restore(document, dry_run=args.dry_run, progress=advance)
+    print(f"cms: {report}")
+    return 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.content.jsonexport import export_bytes
+
+    with _progress("exporting", unit="post") as advance:
+        data = await export_bytes(progress=advance)
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        args.out.write_bytes(data)
+        print(f"cms: wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -186,6 +320,85 @@ def _schema_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema_check(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from cms.graphql.contract import NoBaseline, compare_sdl, read_baseline
+    from cms.graphql.schema import schema
+
+    try:
+        source, published = read_baseline(args.against, schema_path=DEFAULT_SCHEMA_PATH)
+    except NoBaseline as exc:
+        print(f"cms: nothing to compare with: {exc}")
+        return 0
+    comparison = compare_sdl(published, schema.as_str(), today=datetime.now(UTC).date())
+    print(f"cms: the code's schema compared with {source}")
+    for change in comparison.changes:
+        if change.blocks:
+            print(f"  BREAKING   {change.description}")
+        elif change.breaking:
+            print(f"  retired    {change.description} ({change.allowed_because})")
+        else:
+            print(f"  dangerous  {change.description}")
+    if comparison.blocking:
+        print(
+            f"cms: {len(comparison.blocking)} breaking change(s). Deprecate first, with a sunset "
+            "at least twelve weeks ahead, and remove after it (README: Schema changes).",
+            file=sys.stderr,
+        )
+        return 1
+    print("cms: no breaking changes" if not comparison.changes else "cms: nothing blocks")
+    return 0
+
+
+def _user_create(settings: Settings, args: argparse.Namespace) -> int:
+    # Read before connecting, so that a slow typist holds no database connection open.
+    password = _read_password()
+    return _run(functools.partial(_create_user, password=password))(settings, args)
+
+
+def _read_password() -> str:
+    """The new password: typed twice at a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise InvalidInput("The passwords do not match.", field="password")
+        return password
+    return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace, *, password: str) -> int:
+    from cms.auth.passwords import password_hashing
+    from cms.services.accounts import create_user
+    from cms.services.validation import ValidationFailed
+
+    try:
+        author = await create_user(
+            email=args.email,
+            name=args.name,
+            role=Role(args.role),
+            password=password,
+            hashing=password_hashing(settings.hash_concurrency),
+        )
+    except ValidationFailed as exc:
+        for problem in exc.problems:
+            print(f"cms: {problem.message}", file=sys.stderr)
+        return 1
+    print(f"cms: created {author.role} {author.email} (slug {author.slug})")
+    return 0
+
+
+async def _user_list(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.accounts import list_users
+
+    for author in await list_users():
+        status = "active" if author.is_active else "inactive"
+        if author.password_hash is None:
+            status += ", no password"
+        print(f"{author.id}\t{author.role}\t{author.email}\t{author.name}\t{status}")
+    return 0
+
+
 class _progress:
     """A progress bar on stderr, fed by ``advance(done, total)`` callbacks."""
 
@@ -202,3 +415,24 @@ class _progress:
 
     def __exit__(self, *exc_info: object) -> None:
         self.bar.close()
+
+
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(text: str) -> timedelta:
+    """``30d`` as a timedelta; argparse turns a bad value into a usage error (status 2)."""
+    number, unit = text[:-1], text[-1:]
+    if unit not in _DURATION_UNITS or not number.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age: give a whole number and a unit (s, m, h, d, w), like 30d"
+        )
+    return timedelta(**{_DURATION_UNITS[unit]: int(number)})
+
+
+async def _trash_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.authoring import purge_trash
+
+    purged = await purge_trash(older_than=args.older_than)
+    print(f"cms: {purged} trashed post(s) deleted for good")
+    return 0

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from cms.settings import Settings, get_settings
@@ -18,7 +19,7 @@ MIGRATIONS_MODULE = "cms.migrations"
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise configuration for the database named in ``settings``."""
     return {
-        "connections": {"default": settings.database_url},
+        "connections": {"default": connection_config(settings)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -28,6 +29,28 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         },
         "use_tz": True,
         "timezone": "UTC",
+    }
+
+
+def connection_config(settings: Settings) -> str | dict[str, Any]:
+    """SQLite: the URL as it is. PostgreSQL: the URL's parts plus the pool settings.
+
+    PostgreSQL goes through ``cms.asyncpg_pool``, whose pool waits at most
+    ``db_acquire_timeout`` for a connection (see there). The ``CMS_DB_*`` settings win over
+    the same options given in the URL's query string.
+    """
+    if settings.is_sqlite:
+        return settings.database_url
+    expanded = expand_db_url(settings.database_url)
+    return {
+        "engine": "cms.asyncpg_pool",
+        "credentials": {
+            **expanded["credentials"],
+            "minsize": settings.db_pool_min,
+            "maxsize": settings.db_pool_max,
+            "acquire_timeout": settings.db_acquire_timeout,
+            "statement_cache_size": settings.db_statement_cache_size,
+        },
     }
 
 

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     PROFILE_EDIT_OWN = "profile.edit_own"
     TOKENS_MANAGE_OWN = "tokens.manage_own"
     USERS_MANAGE = "users.manage"
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 _AUTHOR = frozenset(
@@ -48,7 +49,7 @@ _EDITOR = _AUTHOR | {
     Permission.POSTS_CHANGE_AUTHOR,
     Permission.TAGS_MANAGE,
 }
-_ADMIN = _EDITOR | {Permission.USERS_MANAGE}
+_ADMIN = _EDITOR | {Permission.USERS_MANAGE, Permission.WEBHOOKS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUTHOR: _AUTHOR,

@@ -8,21 +8,40 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from tortoise import Tortoise, connections
 
 from cms.app import create_app
+from cms.auth.tokens import issue_token
 from cms.db import apply_migrations
+from cms.models import Author, Role, TokenKind
 from cms.settings import Settings
+from tests.factories import make_author
 
 SHARED_CONTENT = Path(__file__).resolve().parents[1].parent / "shared" / "content"
 POSTGRES_URL = os.environ.get("CMS_TEST_POSTGRES_URL")
 # Children before parents, so that deleting never trips a foreign key.
-TABLES = ("revision", "preview_token", "api_token", "section", "post_tag", "post", "tag", "author")
+TABLES = (
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook",
+    "revision",
+    "preview_token",
+    "api_token",
+    "post_search",
+    "section",
+    "post_tag",
+    "post",
+    "tag",
+    "author",
+)
 
 
 def pytest_report_header() -> str:
@@ -31,9 +50,32 @@ def pytest_report_header() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    url = POSTGRES_URL or f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    return Settings(database_url=url, env="test")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A database of this test session's own.
+
+    On PostgreSQL a fresh database is created beside the one ``CMS_TEST_POSTGRES_URL`` names
+    and dropped afterwards, so that concurrent test runs on one server never share tables.
+    """
+    if not POSTGRES_URL:
+        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    import asyncpg
+
+    server = urlsplit(POSTGRES_URL)
+    name = f"{server.path.lstrip('/') or 'test'}_{os.getpid()}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(server._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, env="test")
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +113,55 @@ GraphQLRunner = Callable[..., Awaitable[dict[str, Any]]]
 def graphql(client: httpx.AsyncClient) -> GraphQLRunner:
     """POST a document to /graphql and return the decoded JSON body."""
 
-    async def run(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    async def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         body: dict[str, Any] = response.json()
         return body
 
     return run
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in author: pass ``headers`` to ``graphql(..., headers=...)``."""
+
+    author: Author
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+SignIn = Callable[..., Awaitable[Session]]
+
+
+@pytest.fixture
+def sign_in() -> SignIn:
+    """``await sign_in(Role.EDITOR)``: a new author with that role and a session token.
+
+    Extra keyword arguments become the author's fields (``name=...``, ``author=existing`` to
+    sign in an author made elsewhere). No password is involved, so this is fast and never
+    throttled.
+    """
+
+    async def sign_in_as(
+        role: Role = Role.AUTHOR, *, author: Author | None = None, **fields: Any
+    ) -> Session:
+        author = author or await make_author(role=role, **fields)
+        issued = await issue_token(
+            author_id=author.id,
+            kind=TokenKind.SESSION,
+            name="test session",
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+        return Session(author=author, token=issued.secret)
+
+    return sign_in_as

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from cms.auth.backend import authenticate
+from cms.auth.throttle import LoginThrottle
 from cms.auth.viewer import ANONYMOUS, Viewer
+from cms.errors import Unauthenticated
 from cms.graphql.authors.loaders import AuthorByIdLoader
-from cms.graphql.posts.loaders import SectionsByPostIdLoader, TagsByPostIdLoader
+from cms.graphql.posts.loaders import (
+    PostCountByParentLoader,
+    PostPageByParentLoader,
+    SectionsByPostIdLoader,
+    TagsByPostIdLoader,
+)
 from cms.graphql.tags.loaders import PostCountByTagIdLoader
+from cms.services.previews import previewed_post_ids
 from cms.services.visibility import Visibility
 from cms.settings import Settings
+
+# A token from `createPreviewToken`: lets this request read that one post whatever its status.
+PREVIEW_TOKEN_HEADER = "x-preview-token"  # noqa: S105 - a header name, not a secret
 
 
 @dataclass
@@ -26,12 +39,16 @@ class Loaders:
     sections_by_post_id: SectionsByPostIdLoader = field(init=False)
     tags_by_post_id: TagsByPostIdLoader = field(init=False)
     post_count_by_tag_id: PostCountByTagIdLoader = field(init=False)
+    post_page_by_parent: PostPageByParentLoader = field(init=False)
+    post_count_by_parent: PostCountByParentLoader = field(init=False)
 
     def __post_init__(self) -> None:
         self.author_by_id = AuthorByIdLoader()
         self.sections_by_post_id = SectionsByPostIdLoader()
         self.tags_by_post_id = TagsByPostIdLoader()
         self.post_count_by_tag_id = PostCountByTagIdLoader(self.visibility)
+        self.post_page_by_parent = PostPageByParentLoader(self.visibility)
+        self.post_count_by_parent = PostCountByParentLoader(self.visibility)
 
 
 @dataclass
@@ -42,13 +59,28 @@ class Context:
     viewer: Viewer
     visibility: Visibility
     loaders: Loaders
+    # Shared by every request to one app, so that login attempts add up (see cms.auth.throttle).
+    login_throttle: LoginThrottle
+    # Set when the request carried a bad bearer token: the viewer is then anonymous, and the
+    # RejectInvalidCredentials extension fails the operation with this error.
+    auth_error: Unauthenticated | None = None
+    # Which executor answered: "compiled" (cms.graphql.compiled) or "standard"; set during
+    # execution, for Server-Timing and extensions.cost.
+    execution_path: str | None = None
 
 
 async def build_context(
     request: Request | WebSocket, response: Response | None, settings: Settings
 ) -> Context:
-    viewer = ANONYMOUS
-    visibility = Visibility.anonymous()
+    auth_error: Unauthenticated | None = None
+    try:
+        viewer = await authenticate(request)
+    except Unauthenticated as exc:
+        viewer, auth_error = ANONYMOUS, exc
+    # One moment for the whole request, so that every read agrees on what is live.
+    now = datetime.now(UTC)
+    previewed = await previewed_post_ids(request.headers.get(PREVIEW_TOKEN_HEADER), now=now)
+    visibility = Visibility.for_viewer(viewer, preview_post_ids=previewed, now=now)
     return Context(
         request=request,
         response=response,
@@ -56,6 +88,8 @@ async def build_context(
         viewer=viewer,
         visibility=visibility,
         loaders=Loaders(visibility),
+        login_throttle=request.app.state.login_throttle,
+        auth_error=auth_error,
     )
 
 

@@ -81,3 +81,11 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [classify(error) for error in result.errors]
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        # Subscriptions send each event as it comes, long before on_operation ends; their
+        # errors get codes (and unexpected ones are masked) here, before they are sent.
+        # Classifying twice is harmless: codes already given are kept.
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [classify(error) for error in result.errors]
+        yield
