@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -178,9 +178,17 @@ class TemplateCache:
         self._lock = threading.Lock()
 
     def get(
-        self, key: Hashable, make: Callable[[Values], BuiltQuery], values: Values
+        self,
+        key: Hashable,
+        make: Callable[[Values], BuiltQuery],
+        values: Values,
+        finish: Callable[[str], str] | None = None,
     ) -> tuple[str, list[Any]]:
-        """The SQL and parameters of the statement ``make`` builds, for ``values``."""
+        """The SQL and parameters of the statement ``make`` builds, for ``values``.
+
+        ``finish``, if given, rewrites the built SQL once, when the template is made; it must
+        keep the parameters' order and depend on nothing that ``key`` does not name.
+        """
         shape = (key, *_shape(values))
         with self._lock:
             template = self._entries.get(shape, _MISSING)
@@ -189,6 +197,8 @@ class TemplateCache:
         if template is _MISSING:
             try:
                 template = Template.build(make, values)
+                if finish is not None:
+                    template = replace(template, sql=finish(template.sql))
             except Unplannable:
                 template = None
             except Exception as exc:

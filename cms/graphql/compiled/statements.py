@@ -49,6 +49,25 @@ class PostList:
     author_columns: tuple[str, ...]
 
 
+# The status term of the visibility filter, as Tortoise writes it.
+_STATUS_TERM = '"post"."status" IN ('
+
+
+def _drive_from_tag_links(sql: str) -> str:
+    """One tag's page on SQLite, read from the tag's links rather than the status index.
+
+    SQLite otherwise walks ``post_status_published_idx`` over every live post of every tag
+    and sorts what it kept (about 1.5 ms on W1); from the ``post_tag (tag_id, post_id)``
+    index it reads only the tag's posts (about 0.2 ms). A unary ``+`` on the status column
+    keeps that term from using an index, SQLite's documented way of steering its planner
+    (https://sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_); the
+    rows are the same, since the column holds text and is compared with text.
+    """
+    if sql.count(_STATUS_TERM) != 1:
+        return sql
+    return sql.replace(_STATUS_TERM, "+" + _STATUS_TERM)
+
+
 class Statements:
     """The statements of one request: its visibility, the shared templates, the connection."""
 
@@ -132,7 +151,11 @@ class Statements:
         )
         key += (listing.criteria.tag_id, listing.criteria.author_id)
         key += (listing.columns, listing.author_columns)
-        sql, params = self.templates.get(key, make, values)
+        finish = None
+        if parent == "tag" and not windowed and self.db.capabilities.dialect == "sqlite":
+            key += ("sqlite-drive-from-tag-links",)
+            finish = _drive_from_tag_links
+        sql, params = self.templates.get(key, make, values, finish)
         if windowed:
             sql = self._window(sql, sort_key, backwards=page.backwards, size=page.size)
         rows: list[Row] = await self.db.execute_query_dict(sql, params)
