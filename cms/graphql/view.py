@@ -136,7 +136,8 @@ class GraphQLView(GraphQL[Context, None]):
             return refusal
         if data.query is None:
             return await self.run(request)  # strawberry's own "no query" answer
-        if _operation_type(data.query, data.operation_name) is OperationType.SUBSCRIPTION:
+        operation = _operation_type(data.query, data.operation_name)
+        if operation is OperationType.SUBSCRIPTION:
             # Executed over HTTP, a subscription would resolve as a query and fail inside.
             return _error(
                 400,
@@ -145,13 +146,12 @@ class GraphQLView(GraphQL[Context, None]):
             )
 
         with measure_sql() as sql:
-            served = await self._serve(request, data)
+            served = await self._serve(request, data, is_query=operation is OperationType.QUERY)
         return self._response(request, served, sql, started)
 
-    async def _serve(self, request: Request, data: GraphQLRequestData) -> Served:
+    async def _serve(self, request: Request, data: GraphQLRequestData, *, is_query: bool) -> Served:
         assert data.query is not None  # noqa: S101 - checked by the caller
         adapter = self.request_adapter_class(request)
-        is_query = _is_query(data)
 
         async def produce() -> Produced:
             sub_response = await self.get_sub_response(request)
@@ -252,11 +252,6 @@ class GraphQLView(GraphQL[Context, None]):
             if etag_matches(request.headers.get("if-none-match"), etag):
                 return Response(status_code=304, headers=headers)
         return Response(body, status_code=served.status, headers=headers, media_type=JSON)
-
-
-def _is_query(data: GraphQLRequestData) -> bool:
-    assert data.query is not None  # noqa: S101 - checked by the caller
-    return _operation_type(data.query, data.operation_name) is OperationType.QUERY
 
 
 def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
