@@ -7,15 +7,27 @@ DEMO_DB ?= sqlite://cms.sqlite3
 
 LINTED := cms tests $(wildcard bench)
 
-.PHONY: run test check format assets install clean bench
+.PHONY: run test check format assets install lock clean bench
 
-$(STAMP): pyproject.toml
+# uv installs exactly what uv.lock pins (hashes included); it is itself bootstrapped from that
+# lock by tools/bootstrap_uv.py, so Python and make are all a new machine needs. uv uses the
+# Python that made .venv and never downloads one of its own.
+UV := $(BIN)/uv
+export UV_PYTHON_DOWNLOADS := never
+
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e . --group dev
+	$(BIN)/python tools/bootstrap_uv.py uv.lock
+
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --all-extras --quiet
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Moves every pin to the newest release that pyproject.toml allows; commit the new uv.lock.
+lock: $(UV)
+	$(UV) lock --upgrade
 
 # Without local GraphiQL files (no npm), the page falls back to the pinned CDN copies and says so.
 run: install assets
@@ -60,6 +72,7 @@ test: install
 	$(BIN)/pytest
 
 check: install
+	$(UV) lock --check
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
