@@ -10,7 +10,6 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +24,6 @@ from cms.models import Author, Role, TokenKind
 from cms.settings import Settings
 from tests.factories import make_author
 
-SHARED_CONTENT = Path(__file__).resolve().parents[1].parent / "shared" / "content"
 POSTGRES_URL = os.environ.get("CMS_TEST_POSTGRES_URL")
 # Children before parents, so that deleting never trips a foreign key.
 TABLES = (

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_CONTENT
-
-SAMPLE = SHARED_CONTENT / "nosql-posts.txt"
+from tests.content.samples import SAMPLE
 
 
 def cms(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,8 +46,7 @@ def test_migrate_is_idempotent(cli_db: Path) -> None:
     assert "up to date" in again.stdout
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="needs ../shared/content/nosql-posts.txt")
-def test_import_of_the_shared_sample_creates_then_updates(cli_db: Path) -> None:
+def test_import_of_the_sample_creates_then_updates(cli_db: Path) -> None:
     first = cms("import", str(SAMPLE), db=cli_db)
     assert first.returncode == 0, first.stderr
     assert (count(cli_db, "post"), count(cli_db, "section"), count(cli_db, "tag")) == (5, 18, 1)

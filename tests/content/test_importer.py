@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,7 @@ from cms.content.importer import import_plaintext, make_excerpt
 from cms.content.plaintext import ParsedFile, parse_plaintext, read_demo
 from cms.errors import InvalidInput, NotFound
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
-
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "content" / "nosql-posts.txt"
+from tests.content.samples import SAMPLE
 
 
 @pytest.fixture
@@ -54,10 +52,10 @@ async def test_importing_the_sample_writes_its_tag_posts_sections_and_links(
     report = await import_plaintext(sample, author_slug=None)
 
     assert (report.created, report.updated, report.unchanged) == (5, 0, 0)
-    assert report.tag_slug == "nosql"
+    assert report.tag_slug == "field-notes"
     assert await table_counts() == {"Author": 1, "Tag": 1, "Post": 5, "PostTag": 5, "Section": 18}
-    tag = await Tag.get(slug="nosql")
-    assert tag.name == "Nosql"
+    tag = await Tag.get(slug="field-notes")
+    assert tag.name == "Field Notes"
 
 
 async def test_posts_without_an_author_go_to_the_house_author(sample: ParsedFile) -> None:
@@ -86,11 +84,11 @@ async def test_sections_keep_position_heading_anchor_and_body(sample: ParsedFile
     sections = await Section.filter(post_id=post.id).order_by("position")
     assert [(s.position, s.heading, s.anchor) for s in sections] == [
         (0, None, "intro"),
-        (1, "Tooling Choices", "tooling-choices"),
-        (2, "Tooling Choices", "tooling-choices-2"),
-        (3, "Data Integrity", "data-integrity"),
-        (4, "Incident Post-Mortem", "incident-post-mortem"),
-        (5, "Data Integrity", "data-integrity-2"),
+        (1, "Taking It Down", "taking-it-down"),
+        (2, "Taking It Down", "taking-it-down-2"),
+        (3, "Building the Batter", "building-the-batter"),
+        (4, "Hearting", "hearting"),
+        (5, "Building the Batter", "building-the-batter-2"),
     ]
     assert [s.body for s in sections] == [s.body for s in sample.posts[4].sections]
 
@@ -116,7 +114,7 @@ async def test_reimporting_an_edited_file_updates_posts_in_place(sample: ParsedF
     await import_plaintext(sample, author_slug=None)
     first = await Post.get(slug=sample.posts[0].slug)
     edited_text = SAMPLE.read_text(encoding="utf-8").replace(
-        "    Measuring the Impact\n", "    Measuring the Outcome\n"
+        "    Watering on a Schedule\n", "    Watering by Weight\n"
     )
 
     report = await import_plaintext(parse_plaintext(edited_text), author_slug=None)
@@ -127,9 +125,9 @@ async def test_reimporting_an_edited_file_updates_posts_in_place(sample: ParsedF
     sections = await Section.filter(post_id=first.id).order_by("position")
     assert [section.heading for section in sections] == [
         None,
-        "Data Integrity",
-        "Measuring the Outcome",
-        "Tooling Choices",
+        "Light Before Everything",
+        "Watering by Weight",
+        "Pests Come Along",
     ]
     assert await Section.all().count() == 18
 

@@ -23,11 +23,11 @@ from cms.models import Author, Post, PostStatus, Revision, Role, Section, Tag, T
 from cms.services import authoring
 from cms.services.authoring import PostChanges
 from cms.services.validation import SectionInput
-from tests.conftest import POSTGRES_URL, SHARED_CONTENT, TABLES
+from tests.conftest import POSTGRES_URL, TABLES
+from tests.content.samples import SAMPLE
 from tests.factories import make_post
 from tests.services.helpers import viewer_for
 
-SAMPLE = SHARED_CONTENT / "nosql-posts.txt"
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "export.schema.json"
 
 
@@ -75,8 +75,7 @@ async def add_history() -> None:
     await authoring.delete_post(viewer, post_id=trashed.id)
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="needs ../shared/content/nosql-posts.txt")
-async def test_the_shared_sample_with_history_survives_a_round_trip_byte_for_byte() -> None:
+async def test_the_sample_with_history_survives_a_round_trip_byte_for_byte() -> None:
     await import_plaintext(parse_plaintext(SAMPLE.read_text(encoding="utf-8")), author_slug=None)
     await add_history()
 

@@ -1,8 +1,7 @@
-"""The plain-text parser: the shared sample, the heading rule, and every malformed case."""
+"""The plain-text parser: our sample, the shared one when present, the heading rule, and every
+malformed case."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +14,23 @@ from cms.content.plaintext import (
     read_demo,
 )
 from cms.errors import InvalidInput
-
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "content" / "nosql-posts.txt"
+from tests.content.samples import SAMPLE, SHARED_SAMPLE, needs_shared_sample
 
 SAMPLE_HEADINGS = [
+    [None, "Light Before Everything", "Watering on a Schedule", "Pests Come Along"],
+    [None, "What We Measured"],
+    [None, "Setting the Teeth", "Filing Each Tooth"],
+    [None, "The First Inspection", "Swarm Season"],
+    [
+        None,
+        "Taking It Down",
+        "Taking It Down",
+        "Building the Batter",
+        "Hearting",
+        "Building the Batter",
+    ],
+]
+SHARED_SAMPLE_HEADINGS = [
     [None, "Data Integrity", "Measuring the Impact", "Tooling Choices"],
     [None, "Implementation Details"],
     [None, "Tooling Choices", "Incident Post-Mortem"],
@@ -59,35 +71,59 @@ def problems_of(text: str) -> list[tuple[int, str]]:
     return [(problem.line, problem.message) for problem in caught.value.problems]
 
 
-def test_shared_sample_has_one_tag_five_posts_and_eighteen_sections(sample: ParsedFile) -> None:
-    assert (sample.tag_name, sample.tag_slug) == ("Nosql", "nosql")
+def test_sample_has_one_tag_five_posts_and_eighteen_sections(sample: ParsedFile) -> None:
+    assert (sample.tag_name, sample.tag_slug) == ("Field Notes", "field-notes")
     assert len(sample.posts) == 5
     assert sum(len(post.sections) for post in sample.posts) == 18
 
 
-def test_shared_sample_headings_come_in_file_order(sample: ParsedFile) -> None:
+def test_sample_headings_come_in_file_order(sample: ParsedFile) -> None:
     headings = [[section.heading for section in post.sections] for post in sample.posts]
     assert headings == SAMPLE_HEADINGS
 
 
-def test_shared_sample_posts_know_their_titles_slugs_and_lines(sample: ParsedFile) -> None:
-    first = sample.posts[1]
-    assert first.title == "GraphQL Schemas vs React: Which Is Right for You?"
-    assert first.slug == "graphql-schemas-vs-react-which-is-right-for-you"
-    assert first.line == 25
-    assert [section.line for section in first.sections] == [27, 31]
+def test_sample_posts_know_their_titles_slugs_and_lines(sample: ParsedFile) -> None:
+    second = sample.posts[1]
+    assert second.title == "Three Ways to Store Onions, Compared"
+    assert second.slug == "three-ways-to-store-onions-compared"
+    assert second.line == 22
+    assert [section.line for section in second.sections] == [24, 26]
 
 
 def test_repeated_headings_get_numbered_anchors(sample: ParsedFile) -> None:
     anchors = assign_anchors(section.heading for section in sample.posts[4].sections)
     assert anchors == [
         "intro",
-        "tooling-choices",
-        "tooling-choices-2",
-        "data-integrity",
-        "incident-post-mortem",
-        "data-integrity-2",
+        "taking-it-down",
+        "taking-it-down-2",
+        "building-the-batter",
+        "hearting",
+        "building-the-batter-2",
     ]
+
+
+def test_blank_runs_and_a_whitespace_only_last_line_add_nothing(sample: ParsedFile) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert text.endswith("\n\n\n   \n\n")
+    assert parse_plaintext(text.rstrip() + "\n") == sample
+    first_intro = sample.posts[0].sections[0].body
+    assert "\n\n\n" not in first_intro
+    assert not first_intro.endswith("\n")
+
+
+@needs_shared_sample
+def test_shared_sample_has_one_tag_five_posts_and_eighteen_sections() -> None:
+    shared = parse_plaintext(SHARED_SAMPLE.read_text(encoding="utf-8"))
+    assert (shared.tag_name, shared.tag_slug) == ("Nosql", "nosql")
+    assert [[section.heading for section in post.sections] for post in shared.posts] == (
+        SHARED_SAMPLE_HEADINGS
+    )
+
+
+@needs_shared_sample
+def test_shared_sample_parses_the_same_from_crlf() -> None:
+    text = SHARED_SAMPLE.read_text(encoding="utf-8")
+    assert parse_plaintext(text.replace("\n", "\r\n")) == parse_plaintext(text)
 
 
 def test_section_body_is_its_paragraphs_joined_by_a_blank_line() -> None:
