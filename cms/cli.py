@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from tortoise.exceptions import BaseORMException
 from tqdm import tqdm
 
 from cms.errors import CMSError, InvalidInput
@@ -37,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         status = args.handler(settings, args)
     except CMSError as exc:
         print(f"cms: {exc.message}", file=sys.stderr)
+        status = 1
+    except BaseORMException as exc:
+        # The usual cause is a database that was never migrated; anything else is still one
+        # line, since a traceback tells an operator less than the database's own message.
+        print(f"cms: database error: {exc} (has `cms migrate` run?)", file=sys.stderr)
         status = 1
     sys.exit(status)
 
@@ -205,20 +211,20 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.content.files import decode_text, read_bytes
     from cms.content.importer import import_plaintext
+    from cms.content.jsonimport import looks_like_json
     from cms.content.plaintext import PlainTextError, parse_plaintext
     from cms.models import PostStatus
 
-    if _is_json_export(args.path):
-        return await _import_json(args)
+    raw = read_bytes(args.path)
+    if args.path.suffix.lower() == ".json" or looks_like_json(raw[:64]):
+        return await _import_json(args, raw)
     if args.dry_run:
         print("cms: --dry-run works with JSON exports only", file=sys.stderr)
         return 2
     try:
-        parsed = parse_plaintext(args.path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        print(f"cms: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
-        return 1
+        parsed = parse_plaintext(decode_text(args.path, raw))
     except PlainTextError as exc:
         for line, message in exc.problems:
             print(f"{args.path}:{line}: {message}", file=sys.stderr)
@@ -236,29 +242,12 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_json_export(path: Path) -> bool:
-    from cms.content.jsonimport import looks_like_json
-
-    if path.suffix.lower() == ".json":
-        return True
-    try:
-        with path.open("rb") as file:
-            return looks_like_json(file.read(64))
-    except OSError:
-        return False  # the plain-text path reports the error
-
-
-async def _import_json(args: argparse.Namespace) -> int:
+async def _import_json(args: argparse.Namespace, raw: bytes) -> int:
     from cms.content.jsonimport import ExportInvalid, parse_export, restore
 
     if args.author is not None or args.status != "published":
         print("cms: --author and --status apply to plain-text files only", file=sys.stderr)
         return 2
-    try:
-        raw = args.path.read_bytes()
-    except OSError as exc:
-        print(f"cms: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
-        return 1
     try:
         document = parse_export(raw)
     except ExportInvalid as exc:
@@ -273,6 +262,7 @@ async def _import_json(args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.content.files import write_bytes
     from cms.content.jsonexport import export_bytes
 
     with _progress("exporting", unit="post") as advance:
@@ -281,7 +271,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        args.out.write_bytes(data)
+        write_bytes(args.out, data)
         print(f"cms: wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -312,10 +302,11 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _schema_export(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.content.files import write_bytes
     from cms.graphql.schema import schema
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(schema.as_str() + "\n", encoding="utf-8")
+    write_bytes(args.out, (schema.as_str() + "\n").encode())
     print(f"cms: wrote {args.out}")
     return 0
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +23,7 @@ from cms.auth.tokens import issue_token
 from cms.db import apply_migrations
 from cms.models import Author, Role, TokenKind
 from cms.settings import Settings
+from tests.cli import cms
 from tests.factories import make_author
 
 POSTGRES_URL = os.environ.get("CMS_TEST_POSTGRES_URL")
@@ -163,3 +165,12 @@ def sign_in() -> SignIn:
         return Session(author=author, token=issued.secret)
 
     return sign_in_as
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path) -> Path:
+    """A migrated SQLite file for tests that run the ``cms`` command as a process."""
+    path = tmp_path / "cli.sqlite3"
+    result = cms("migrate", db=path)
+    assert result.returncode == 0, result.stderr
+    return path

@@ -8,36 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from tests.cli import cms, count
 from tests.content.samples import SAMPLE
-
-
-def cms(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CMS_DATABASE_URL": f"sqlite://{db}"}
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "cms", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def count(db: Path, table: str) -> int:
-    with sqlite3.connect(db) as connection:
-        (rows,) = connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()  # noqa: S608
-        return int(rows)
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.sqlite3"
-    result = cms("migrate", db=path)
-    assert result.returncode == 0, result.stderr
-    return path
 
 
 def test_migrate_is_idempotent(cli_db: Path) -> None:

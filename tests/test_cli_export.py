@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import cms, count
+from tests.cli import cms, count
 
 
 @pytest.fixture
