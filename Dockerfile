@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Three stages: GraphiQL's pinned browser files from npm; wheels of the CMS (with those files
-# inside) and of every dependency; and a slim runtime that installs exactly those wheels, with
-# no compiler, no Node.js, no pip cache, running as an unprivileged user.
+# inside) and of every runtime dependency that uv.lock pins; and a slim runtime that installs
+# exactly those wheels, with no compiler, no Node.js, no pip cache, running as an unprivileged
+# user.
 
 FROM node:20-slim AS assets
 WORKDIR /src
@@ -16,11 +17,14 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml uv.lock README.md ./
+COPY tools ./tools
 COPY cms ./cms
 COPY --from=assets /vendor ./cms/web/static/vendor
-# Every wheel the runtime needs, resolved once, here; the runtime installs these and no others.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres,redis]"
+# uv comes from the lock's own hashes; the wheelhouse holds exactly what uv.lock pins for the
+# runtime (hash-checked) and the CMS itself. The runtime installs these and no others.
+RUN python tools/bootstrap_uv.py uv.lock \
+    && tools/wheelhouse.sh /wheels
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
