@@ -7,15 +7,22 @@ stream) and whatever the current request has bound, notably ``request_id``.
 
 uvicorn's own access log is silenced: the observability middleware writes one richer line per
 request instead (see ``cms.observability.middleware``).
+
+That line is on every request's path, so structlog's own loggers skip the standard library:
+a level filter fixed at configuration (a ``debug`` call below the level is a no-op), orjson,
+and one write to stderr. Lines from the standard library's loggers (rarer: uvicorn's start-up,
+errors with tracebacks) still go through ``logging`` and are rendered by the same processors.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import structlog
 
 if TYPE_CHECKING:
@@ -29,6 +36,28 @@ __all__ = ["configure_logging", "get_logger"]
 def _add_pid(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     event_dict["pid"] = os.getpid()
     return event_dict
+
+
+def _orjson_text(value: Any, **options: Any) -> str:
+    return orjson.dumps(value, **options).decode()
+
+
+class _StderrLogger:
+    """Where structlog's own loggers write: one write of the rendered line to the stderr of the
+    moment (as ``_CMSHandler`` does, for tests that capture it). ``name`` is the logger's."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def msg(self, line: str) -> None:
+        sys.stderr.write(line + "\n")
+
+    debug = info = warning = error = critical = exception = msg
+
+
+@functools.cache
+def _stderr_logger(name: str = "") -> _StderrLogger:
+    return _StderrLogger(name)
 
 
 class _CMSHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -54,17 +83,24 @@ def configure_logging(settings: Settings) -> None:
     ]
     renderer: list[Processor]
     if settings.json_logs:
-        renderer = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        renderer = [
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(serializer=_orjson_text),
+        ]
     else:
         renderer = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     structlog.configure(
         processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_logger_name,  # reads the name of the logger it is given
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_pid,
+            *renderer,
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=_stderr_logger,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
         # Tests build apps with different settings in one process; a cache would pin the first.
         cache_logger_on_first_use=False,
     )
@@ -78,7 +114,7 @@ def configure_logging(settings: Settings) -> None:
     handler = _CMSHandler(sys.stderr)
     handler.setFormatter(formatter)
     root.addHandler(handler)
-    root.setLevel(settings.log_level.upper())
+    root.setLevel(level)
     # uvicorn installs handlers of its own in every worker; send its lines through ours.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)
@@ -88,5 +124,5 @@ def configure_logging(settings: Settings) -> None:
 
 
 def get_logger(name: str) -> Any:
-    """A structlog logger: ``log.info("event", key=value, ...)``."""
-    return structlog.stdlib.get_logger(name)
+    """A structlog logger: ``log.info("event", key=value, ...)``, its lines naming ``name``."""
+    return structlog.get_logger(name)
