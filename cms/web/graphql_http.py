@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "GraphQLMediaType",
+    "operation_refused",
     "prefers_graphql_response_json",
     "record_request_error",
     "request_error_status",
@@ -50,7 +51,12 @@ def request_error_status(codes: list[str]) -> int:
 
 def record_request_error(connection: HTTPConnection, status: int) -> None:
     """Note that the request's operation never began (see the module docstring)."""
-    connection.state.graphql_request_error_status = status
+    setattr(connection.state, _STATE_KEY, status)
+
+
+def operation_refused(connection: HTTPConnection) -> bool:
+    """Whether the request's operation was noted as never begun (:func:`record_request_error`)."""
+    return getattr(connection.state, _STATE_KEY, None) is not None
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:
