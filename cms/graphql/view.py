@@ -38,7 +38,6 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    get_operation_ast,
     parse,
 )
 from starlette.requests import Request
@@ -167,15 +166,13 @@ class GraphQLView(GraphQL[Context, None]):
         if data.query is None:
             return await self.run(request)  # strawberry's own "no query" answer
         document = _document(data.query)
-        if document is not None and data.operation_name is None and _operations(document) > 1:
-            # Strawberry would run the first one, a subscription included.
+        # A document that does not parse is strawberry's to answer, with the parser's error.
+        selected = _selected(document, data.operation_name) if document is not None else None
+        if isinstance(selected, str):
+            # An operation that never began: 200 for JSON, 400 for graphql-response+json.
             record_request_error(request, 400)
-            return _error(
-                200,
-                "The document holds several operations: name the one to run in `operationName`.",
-                InvalidInput.code,
-            )
-        operation = _operation_type(document, data.operation_name)
+            return _error(200, selected, InvalidInput.code)
+        operation = selected.operation if selected is not None else None
         if operation is OperationType.SUBSCRIPTION:
             # Executed over HTTP, a subscription would resolve as a query and fail inside.
             return _error(
@@ -304,15 +301,25 @@ def _document(query: str) -> DocumentNode | None:
     return _parsed(query) if len(query) <= _MEMO_MAX_CHARS else _parse(query)
 
 
-def _operations(document: DocumentNode) -> int:
-    return sum(isinstance(node, OperationDefinitionNode) for node in document.definitions)
+def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | str:
+    """The operation that runs, as the spec's GetOperation picks it, or why none does.
 
-
-def _operation_type(
-    document: DocumentNode | None, operation_name: str | None
-) -> OperationType | None:
-    operation = get_operation_ast(document, operation_name) if document is not None else None
-    return operation.operation if operation is not None else None
+    Strawberry would run the first of several operations (a subscription included) when no
+    ``operationName`` says which, and answers the other cases in plain text without a code.
+    """
+    operations = [
+        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+    ]
+    if name is None:
+        if len(operations) == 1:
+            return operations[0]
+        if operations:
+            return "The document holds several operations: name the one to run in `operationName`."
+        return "The document holds no operation to run."
+    for operation in operations:
+        if operation.name is not None and operation.name.value == name:
+            return operation
+    return f"The document holds no operation named `{name}`."
 
 
 def _parse(query: str) -> DocumentNode | None:

@@ -52,3 +52,20 @@ async def test_the_refusal_is_a_400_for_graphql_response_json(client: httpx.Asyn
     )
     assert response.status_code == 400
     assert codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+# Strawberry answered these in plain text, without a code.
+@pytest.mark.parametrize(
+    ("document", "name", "message"),
+    [
+        pytest.param(TWO_QUERIES, "Z", "no operation named `Z`", id="unknown-name"),
+        pytest.param("fragment F on Query { __typename }", None, "no operation", id="none"),
+    ],
+)
+async def test_a_name_that_selects_nothing_is_bad_user_input(
+    client: httpx.AsyncClient, document: str, name: str | None, message: str
+) -> None:
+    response = await send(client, "POST", query=document, operationName=name)
+    body = response.json()
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert message in body["errors"][0]["message"]
