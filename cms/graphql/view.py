@@ -165,6 +165,9 @@ class GraphQLView(GraphQL[Context, None]):
             return persisted
         if data.query is None:
             return await self.run(request)  # strawberry's own "no query" answer
+        if not isinstance(data.operation_name, str | None):
+            # Not a well-formed request (GraphQL over HTTP): 400 whatever the client accepts.
+            return _error(400, "`operationName` must be a string or null.", "BAD_REQUEST")
         document = _document(data.query)
         # A document that does not parse is strawberry's to answer, with the parser's error.
         selected = _selected(document, data.operation_name) if document is not None else None

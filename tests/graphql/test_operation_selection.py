@@ -69,3 +69,12 @@ async def test_a_name_that_selects_nothing_is_bad_user_input(
     body = response.json()
     assert codes(body) == ["BAD_USER_INPUT"]
     assert message in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("name", [{"obj": "ect"}, 0, False, ["B"]])
+async def test_an_operation_name_that_is_not_a_string_is_a_bad_request(
+    client: httpx.AsyncClient, name: object
+) -> None:
+    response = await send(client, "POST", query=TWO_QUERIES, operationName=name)
+    assert response.status_code == 400
+    assert codes(response.json()) == ["BAD_REQUEST"]
