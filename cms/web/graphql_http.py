@@ -15,6 +15,8 @@ spec keeps for it: ``application/json`` and 200 for every GraphQL response.
 :func:`record_request_error` is how :mod:`cms.graphql.guard` reports an operation that never
 began; :class:`GraphQLMediaType` then rewrites the response's media type and status and drops
 its ``data`` entry (such a body holds only errors, so it is small to rewrite).
+:func:`operation_refused` tells the view whether that happened: it remembers a persisted query
+only when its operation began (``cms.cache.apq``).
 """
 
 from __future__ import annotations
