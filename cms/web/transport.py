@@ -99,10 +99,10 @@ class TransportGuard:
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
-                raise _Refused(_too_large(self.max_body))
+                raise _Refused(self._too_large(scope, self.max_body))
             limit = await self._limit(scope, needed=int(declared))
             if int(declared) > limit:
-                raise _Refused(_too_large(limit))
+                raise _Refused(self._too_large(scope, limit))
         body = await self._read_body(scope, receive)
         _check_json_body(body)
         return _replay(body, receive)
@@ -131,10 +131,20 @@ class TransportGuard:
             if size > limit:
                 limit = await self._limit(scope, needed=size)
                 if size > limit:
-                    raise _Refused(_too_large(limit))
+                    raise _Refused(self._too_large(scope, limit))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+    def _too_large(self, scope: Scope, limit: int) -> Response:
+        message = f"The request body is over {limit} bytes, the most accepted."
+        if limit < self.max_authenticated_body and "authorization" in Headers(scope=scope):
+            # A client whose token expired learns why its usual writes are refused.
+            message += (
+                f" Requests whose bearer token verifies may send {self.max_authenticated_body}"
+                " bytes; this request's Authorization header did not verify."
+            )
+        return error_response(413, message, PAYLOAD_TOO_LARGE)
 
     def _check_query_string(self, scope: Scope) -> None:
         query_string: bytes = scope.get("query_string", b"")
@@ -217,12 +227,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _too_large(limit: int) -> Response:
-    return error_response(
-        413, f"The request body is over {limit} bytes, the most accepted.", PAYLOAD_TOO_LARGE
-    )
 
 
 def _too_deep() -> Response:
