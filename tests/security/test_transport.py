@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from cms.models import Role, Tag
+from cms.observability.sql import measure_sql
 from tests.conftest import SignIn
 from tests.security.conftest import OpenClient, codes
 
@@ -211,3 +212,17 @@ async def test_the_body_limit_follows_its_setting(app_client: OpenClient) -> Non
     async with app_client(max_body_bytes=2048) as client:
         response = await client.post("/graphql", content=padded(2049), headers=JSON)
     assert response.status_code == 413
+
+
+# Guards the order of the checks: the guard verifies the token of a large body, and the
+# GraphQL context reuses its verdict rather than looking the token up again.
+async def test_a_large_body_verifies_its_token_once(
+    client: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    headers = {**JSON, **(await sign_in(Role.AUTHOR)).headers}
+    await client.post("/graphql", content=padded(1024), headers=headers)  # notes its first use
+    with measure_sql() as small:
+        await client.post("/graphql", content=padded(1024), headers=headers)
+    with measure_sql() as large:
+        await client.post("/graphql", content=padded(64 * 1024), headers=headers)
+    assert large.statements == small.statements
