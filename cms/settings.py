@@ -114,9 +114,18 @@ class Settings(BaseSettings):
     max_list_items: int = Field(default=200, ge=1)
     max_string_length: int = Field(default=100 * 1024, ge=1)
     # Request bodies. Reading needs little; writing a post may need more (its sections are
-    # up to 100 KB each), so requests that carry a bearer token get the larger cap.
+    # up to 100 KB each), so requests whose bearer token verified get the larger cap.
     max_body_bytes: int = Field(default=16 * 1024, ge=1024)
     max_authenticated_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Automatic persisted queries (cms.cache.apq). A document is remembered only once it has
+    # run: parsed, validated, within every limit, its credentials accepted. One document is
+    # remembered only up to apq_max_query_bytes (larger ones run, but are not kept); each
+    # worker keeps at most apq_max_bytes of them, and a shared Redis at most
+    # apq_redis_max_bytes, each for apq_ttl_seconds after it was last registered.
+    apq_max_query_bytes: int = Field(default=16 * 1024, ge=1)
+    apq_max_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    apq_redis_max_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    apq_ttl_seconds: int = Field(default=86_400, ge=1, le=7 * 86_400)
     # Seconds one operation may run before it is cancelled with TIMEOUT.
     operation_timeout: float = Field(default=10.0, gt=0)
     # Connections and requests uvicorn serves at once per worker; beyond, it answers 503.

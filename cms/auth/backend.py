@@ -7,6 +7,10 @@ request with neither is simply anonymous.
 A header that is present but malformed, or names an unknown, expired or revoked token, or the
 token of a deactivated author, raises ``Unauthenticated``: such a client believes it is signed
 in, so it is told at once rather than served the anonymous view.
+
+A request's token is verified once: the verdict is kept in the request's state, for the
+transport guard (which verifies before reading a large body, ``cms.web.transport``) and the
+GraphQL context alike.
 """
 
 from __future__ import annotations
@@ -24,10 +28,25 @@ from cms.permissions import Permission
 __all__ = ["authenticate", "viewer_for_token"]
 
 _SCHEME = "bearer"
+_VERDICT = "authenticated_viewer"
 
 
 async def authenticate(request: HTTPConnection, *, now: datetime | None = None) -> Viewer:
     """The viewer the request's bearer token names, or the anonymous viewer if it has none."""
+    verdict = getattr(request.state, _VERDICT, None)
+    if verdict is None:
+        try:
+            verdict = await _verify(request, now=now)
+        except Unauthenticated as exc:
+            verdict = exc
+        setattr(request.state, _VERDICT, verdict)
+    if isinstance(verdict, Unauthenticated):
+        raise Unauthenticated(verdict.message)
+    assert isinstance(verdict, Viewer)  # noqa: S101 - only viewers and refusals are kept
+    return verdict
+
+
+async def _verify(request: HTTPConnection, *, now: datetime | None) -> Viewer:
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS

@@ -43,4 +43,10 @@ def build_response_cache(settings: Settings) -> ResponseCache | None:
 
 def build_persisted_queries(settings: Settings) -> PersistedQueries:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    return PersistedQueries(redis=redis)
+    return PersistedQueries(
+        max_query_bytes=settings.apq_max_query_bytes,
+        max_bytes=settings.apq_max_bytes,
+        redis=redis,
+        redis_max_bytes=settings.apq_redis_max_bytes,
+        ttl_seconds=settings.apq_ttl_seconds,
+    )

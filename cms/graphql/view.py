@@ -4,6 +4,8 @@ encoding.
 Single GET and POST operations take our own path through ``handle_http``:
 
 1. **Persisted queries** (Apollo's APQ, see ``cms.cache.apq``) turn a hash into its document.
+   A document sent with its hash is remembered only once its operation ran: parsed, validated,
+   within every limit of ``cms.graphql.guard``, its credentials accepted.
 2. **Response cache**: a query from a request without credentials (no ``Authorization``, no
    ``X-Preview-Token``) is served through ``cms.cache.ResponseCache``, keyed by its normalized
    document, operation name and variables. Anything else (mutations, signed-in viewers,
@@ -13,6 +15,10 @@ Single GET and POST operations take our own path through ``handle_http``:
    CDN can keep them and purge them by content; everything else says ``private, no-store``.
 4. **Costs**: with ``CMS_DEBUG_TIMING`` every response has a ``Server-Timing`` header and
    ``extensions.cost`` figures: database time, SQL statements and total time.
+
+Which operation runs is the GraphQL spec's GetOperation: the one ``operationName`` names, or the
+only one. A document with several operations and no ``operationName`` is refused
+(BAD_USER_INPUT), as is a subscription (over WebSocket only).
 
 Everything else (GraphiQL, WebSockets, streaming and multipart requests) is Strawberry's.
 """
@@ -26,8 +32,14 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
-from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
+from cross_web import HTTPException, StarletteRequestAdapter
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -41,6 +53,7 @@ from cms.cache.apq import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, is_sha256, sha256_o
 from cms.cache.keys import etag_matches, response_key
 from cms.cache.response import Produced, Served
 from cms.cache.tracking import track_root_fields, tracking
+from cms.errors import InvalidInput
 from cms.graphql.compiled import execution_path
 from cms.graphql.context import PREVIEW_TOKEN_HEADER, Context, build_context
 from cms.graphql.schema import schema
@@ -48,6 +61,7 @@ from cms.graphql.websocket import SubscriptionHandler
 from cms.observability.sql import SQLStats, measure_sql
 from cms.settings import Settings
 from cms.web.graphiql import render_graphiql
+from cms.web.graphql_http import operation_refused, record_request_error
 
 JSON = "application/json"
 NO_STORE = "private, no-store"
@@ -59,8 +73,23 @@ _MAX_TOKENS_FOR_CACHING = 20_000
 _MEMO_MAX_CHARS = 16_384
 
 
+class _RequestAdapter(StarletteRequestAdapter):
+    """Strawberry's, with the media type read case-insensitively (RFC 9110), as
+    ``cms.web.transport`` reads it: strawberry refused ``APPLICATION/JSON``."""
+
+    @property
+    def content_type(self) -> str | None:
+        value = super().content_type
+        if value is None:
+            return None
+        media_type, separator, parameters = value.partition(";")
+        return media_type.strip().lower() + separator + parameters
+
+
 class GraphQLView(GraphQL[Context, None]):
     """Serves /graphql: queries and mutations over HTTP, GraphiQL for browsers."""
+
+    request_adapter_class = _RequestAdapter
 
     # Subscriptions: sign-in at connection_init and connection caps (cms.graphql.websocket).
     graphql_transport_ws_handler_class = SubscriptionHandler
@@ -131,12 +160,22 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(data, list) or data.protocol != "http":
             return await self.run(request)  # the body is cached by the request: parsed again
 
-        refusal = await self._resolve_persisted_query(data)
-        if refusal is not None:
-            return refusal
+        persisted = await self._resolve_persisted_query(data)
+        if isinstance(persisted, Response):
+            return persisted
         if data.query is None:
             return await self.run(request)  # strawberry's own "no query" answer
-        operation = _operation_type(data.query, data.operation_name)
+        if not isinstance(data.operation_name, str | None):
+            # Not a well-formed request (GraphQL over HTTP): 400 whatever the client accepts.
+            return _error(400, "`operationName` must be a string or null.", "BAD_REQUEST")
+        document = _document(data.query)
+        # A document that does not parse is strawberry's to answer, with the parser's error.
+        selected = _selected(document, data.operation_name) if document is not None else None
+        if isinstance(selected, str):
+            # An operation that never began: 200 for JSON, 400 for graphql-response+json.
+            record_request_error(request, 400)
+            return _error(200, selected, InvalidInput.code)
+        operation = selected.operation if selected is not None else None
         if operation is OperationType.SUBSCRIPTION:
             # Executed over HTTP, a subscription would resolve as a query and fail inside.
             return _error(
@@ -147,6 +186,8 @@ class GraphQLView(GraphQL[Context, None]):
 
         with measure_sql() as sql:
             served = await self._serve(request, data, is_query=operation is OperationType.QUERY)
+        if persisted is not None and not operation_refused(request):
+            await self.persisted_queries.remember(persisted, data.query)
         return self._response(request, served, sql, started)
 
     async def _serve(self, request: Request, data: GraphQLRequestData, *, is_query: bool) -> Served:
@@ -197,8 +238,12 @@ class GraphQLView(GraphQL[Context, None]):
         )
         return await self.cache.serve(key, produce)
 
-    async def _resolve_persisted_query(self, data: GraphQLRequestData) -> Response | None:
-        """Fill in the document of an APQ request; a response when the request must end here."""
+    async def _resolve_persisted_query(self, data: GraphQLRequestData) -> Response | str | None:
+        """Fill in the document of an APQ request.
+
+        A response when the request must end here; the hash to remember the document under,
+        once it has run, when the request registers one.
+        """
         persisted = (data.extensions or {}).get("persistedQuery")
         if persisted is None:
             return None
@@ -218,8 +263,7 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         if sha256_of(data.query) != sha256:
             return _error(400, "provided sha does not match query", "BAD_REQUEST")
-        await self.persisted_queries.remember(sha256, data.query)
-        return None
+        return sha256
 
     @staticmethod
     def _public(request: Request) -> bool:
@@ -254,14 +298,31 @@ class GraphQLView(GraphQL[Context, None]):
         return Response(body, status_code=served.status, headers=headers, media_type=JSON)
 
 
-def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
-    # Only to learn the operation's type; strawberry parses (and caches) on its own. Large
+def _document(query: str) -> DocumentNode | None:
+    # Only to learn which operation runs; strawberry parses (and caches) on its own. Large
     # documents are parsed every time, so that the memo stays small whatever clients send.
-    document = _parsed(query) if len(query) <= _MEMO_MAX_CHARS else _parse(query)
-    if document is None:
-        return None
-    operation = get_operation_ast(document, operation_name)
-    return operation.operation if operation is not None else None
+    return _parsed(query) if len(query) <= _MEMO_MAX_CHARS else _parse(query)
+
+
+def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | str:
+    """The operation that runs, as the spec's GetOperation picks it, or why none does.
+
+    Strawberry would run the first of several operations (a subscription included) when no
+    ``operationName`` says which, and answers the other cases in plain text without a code.
+    """
+    operations = [
+        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+    ]
+    if name is None:
+        if len(operations) == 1:
+            return operations[0]
+        if operations:
+            return "The document holds several operations: name the one to run in `operationName`."
+        return "The document holds no operation to run."
+    for operation in operations:
+        if operation.name is not None and operation.name.value == name:
+            return operation
+    return f"The document holds no operation named `{name}`."
 
 
 def _parse(query: str) -> DocumentNode | None:

@@ -15,6 +15,8 @@ spec keeps for it: ``application/json`` and 200 for every GraphQL response.
 :func:`record_request_error` is how :mod:`cms.graphql.guard` reports an operation that never
 began; :class:`GraphQLMediaType` then rewrites the response's media type and status and drops
 its ``data`` entry (such a body holds only errors, so it is small to rewrite).
+:func:`operation_refused` tells the view whether that happened: it remembers a persisted query
+only when its operation began (``cms.cache.apq``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "GraphQLMediaType",
+    "operation_refused",
     "prefers_graphql_response_json",
     "record_request_error",
     "request_error_status",
@@ -50,7 +53,12 @@ def request_error_status(codes: list[str]) -> int:
 
 def record_request_error(connection: HTTPConnection, status: int) -> None:
     """Note that the request's operation never began (see the module docstring)."""
-    connection.state.graphql_request_error_status = status
+    setattr(connection.state, _STATE_KEY, status)
+
+
+def operation_refused(connection: HTTPConnection) -> bool:
+    """Whether the request's operation was noted as never begun (:func:`record_request_error`)."""
+    return getattr(connection.state, _STATE_KEY, None) is not None
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:

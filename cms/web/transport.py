@@ -1,14 +1,17 @@
 """What a request to /graphql must look like before GraphQL sees it.
 
-- **Media type.** A POST body must be ``application/json`` (415 ``UNSUPPORTED_MEDIA_TYPE``
-  otherwise). HTML forms and ``text/plain`` are what a page on another site can POST without
-  a CORS preflight; refusing them keeps cross-site requests from reaching any mutation.
-  (Mutations over GET are refused by strawberry itself, with 405.)
+- **Media type.** A POST body must be ``application/json``, in any case and with any
+  parameters (415 ``UNSUPPORTED_MEDIA_TYPE`` otherwise). HTML forms and ``text/plain`` are
+  what a page on another site can POST without a CORS preflight; refusing them keeps
+  cross-site requests from reaching any mutation. (Mutations over GET are refused by
+  strawberry itself, with 405.)
 - **Size.** A body holds at most ``CMS_MAX_BODY_BYTES``, or
-  ``CMS_MAX_AUTHENTICATED_BODY_BYTES`` when the request carries an ``Authorization`` header
-  (writing a post may need more than reading): 413 ``PAYLOAD_TOO_LARGE``. ``Content-Length``
-  is checked before reading, and reading stops at the cap whatever the header said. A GET's
-  query string is held to the smaller cap (414).
+  ``CMS_MAX_AUTHENTICATED_BODY_BYTES`` when the request's bearer token verifies (writing a
+  post may need more than reading): 413 ``PAYLOAD_TOO_LARGE``. The token is verified only
+  when the body is larger than the smaller cap, before reading past it; any other
+  ``Authorization`` header (malformed, unknown, expired, revoked) gets the smaller cap.
+  ``Content-Length`` is checked before reading, and reading stops at the cap whatever the
+  header said. A GET's query string is held to the smaller cap (414).
 - **Shape.** The body is one JSON object (400 ``BAD_REQUEST``): not malformed, and nested at
   most ``MAX_JSON_DEPTH`` levels, since the standard library's parser (which strawberry uses)
   overflows the stack on deeply nested input and the request would end as a 500. A JSON
@@ -24,7 +27,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 
+from cms.auth.backend import authenticate
+from cms.errors import Unauthenticated
 from cms.web.responses import error_response
 
 if TYPE_CHECKING:
@@ -90,13 +96,55 @@ class TransportGuard:
                     UNSUPPORTED_MEDIA_TYPE,
                 )
             )
-        limit = self.max_authenticated_body if "authorization" in headers else self.max_body
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise _Refused(_too_large(limit))
-        body = await _read_body(receive, limit)
+        if declared is not None:
+            if not declared.isdigit():
+                raise _Refused(self._too_large(scope, self.max_body))
+            limit = await self._limit(scope, needed=int(declared))
+            if int(declared) > limit:
+                raise _Refused(self._too_large(scope, limit))
+        body = await self._read_body(scope, receive)
         _check_json_body(body)
         return _replay(body, receive)
+
+    async def _limit(self, scope: Scope, *, needed: int) -> int:
+        """The cap for a request that needs ``needed`` bytes: the larger one only when it is
+        needed and the bearer token verifies (the verdict is kept for the GraphQL context)."""
+        if needed <= self.max_body or "authorization" not in Headers(scope=scope):
+            return self.max_body
+        try:
+            viewer = await authenticate(HTTPConnection(scope))
+        except Unauthenticated:
+            return self.max_body
+        return self.max_authenticated_body if viewer.is_authenticated else self.max_body
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        limit = self.max_body
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                raise _Refused(error_response(400, "The request body is incomplete.", BAD_REQUEST))
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                limit = await self._limit(scope, needed=size)
+                if size > limit:
+                    raise _Refused(self._too_large(scope, limit))
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self, scope: Scope, limit: int) -> Response:
+        message = f"The request body is over {limit} bytes, the most accepted."
+        if limit < self.max_authenticated_body and "authorization" in Headers(scope=scope):
+            # A client whose token expired learns why its usual writes are refused.
+            message += (
+                f" Requests whose bearer token verifies may send {self.max_authenticated_body}"
+                " bytes; this request's Authorization header did not verify."
+            )
+        return error_response(413, message, PAYLOAD_TOO_LARGE)
 
     def _check_query_string(self, scope: Scope) -> None:
         query_string: bytes = scope.get("query_string", b"")
@@ -116,22 +164,6 @@ class TransportGuard:
                     continue  # strawberry answers malformed parameters itself (400)
                 if _nested_deeper_than(parsed, MAX_JSON_DEPTH):
                     raise _Refused(_too_deep())
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            raise _Refused(error_response(400, "The request body is incomplete.", BAD_REQUEST))
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _Refused(_too_large(limit))
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _check_json_body(body: bytes) -> None:
@@ -195,12 +227,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _too_large(limit: int) -> Response:
-    return error_response(
-        413, f"The request body is over {limit} bytes, the most accepted.", PAYLOAD_TOO_LARGE
-    )
 
 
 def _too_deep() -> Response:

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cms.models import Tag
+from cms.models import Role, Tag
+from cms.observability.sql import measure_sql
+from tests.conftest import SignIn
 from tests.security.conftest import OpenClient, codes
 
 JSON = {"Content-Type": "application/json"}
@@ -45,9 +47,21 @@ async def test_posts_other_than_json_are_refused_with_415(
     assert codes(response.json()) == ["UNSUPPORTED_MEDIA_TYPE"]
 
 
-async def test_json_with_a_charset_is_accepted(client: httpx.AsyncClient) -> None:
+# Media types are case-insensitive (RFC 9110), and may carry parameters.
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "Application/Json; Charset=UTF-8",
+        "application/json ; charset=utf-8",
+    ],
+)
+async def test_json_in_any_case_with_parameters_is_accepted(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
     response = await client.post(
-        "/graphql", content=TYPENAME, headers={"Content-Type": "application/json; charset=utf-8"}
+        "/graphql", content=TYPENAME, headers={"Content-Type": content_type}
     )
     assert response.json() == {"data": {"__typename": "Query"}}
 
@@ -78,16 +92,53 @@ async def test_a_streamed_body_without_a_length_is_cut_off_at_the_cap(
     assert chunks_sent < 100, "the whole body was read before refusing it"
 
 
-# Guards CMS_MAX_AUTHENTICATED_BODY_BYTES: writing needs more room than reading.
-async def test_a_request_with_a_bearer_token_may_send_a_larger_body(
-    client: httpx.AsyncClient,
+# Guards CMS_MAX_AUTHENTICATED_BODY_BYTES: writing needs more room than reading, but only a
+# bearer token that verifies earns it; any other Authorization header gets the reader's cap.
+async def test_a_request_with_a_verified_token_may_send_a_larger_body(
+    client: httpx.AsyncClient, sign_in: SignIn
 ) -> None:
-    headers = {**JSON, "Authorization": "Bearer cms_not-a-real-token"}
+    headers = {**JSON, **(await sign_in(Role.AUTHOR)).headers}
     larger = await client.post("/graphql", content=padded(64 * 1024), headers=headers)
     too_large = await client.post("/graphql", content=padded(1024 * 1024 + 1), headers=headers)
-    # Past the transport, the bad token is the only objection.
-    assert codes(larger.json()) == ["UNAUTHENTICATED"]
+    assert larger.json() == {"data": {"__typename": "Query"}}
     assert too_large.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer cms_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer", "anything"],
+)
+async def test_an_authorization_header_that_does_not_verify_gets_the_small_cap(
+    client: httpx.AsyncClient, authorization: str
+) -> None:
+    headers = {**JSON, "Authorization": authorization}
+    small = await client.post("/graphql", content=padded(1024), headers=headers)
+    larger = await client.post("/graphql", content=padded(16 * 1024 + 1), headers=headers)
+    assert codes(small.json()) == ["UNAUTHENTICATED"]
+    assert larger.status_code == 413
+    assert codes(larger.json()) == ["PAYLOAD_TOO_LARGE"]
+    message = larger.json()["errors"][0]["message"]
+    assert "over 16384 bytes" in message
+    assert "did not verify" in message
+
+
+async def test_a_streamed_body_is_held_to_the_cap_its_token_earns(
+    client: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    def streamed(size: int) -> AsyncIterator[bytes]:
+        async def chunks() -> AsyncIterator[bytes]:
+            body = padded(size)
+            for start in range(0, len(body), 4096):
+                yield body[start : start + 4096]
+
+        return chunks()
+
+    verified = {**JSON, **(await sign_in(Role.AUTHOR)).headers}
+    bogus = {**JSON, "Authorization": "Bearer cms_not-a-real-token"}
+    accepted = await client.post("/graphql", content=streamed(64 * 1024), headers=verified)
+    refused = await client.post("/graphql", content=streamed(64 * 1024), headers=bogus)
+    assert accepted.json() == {"data": {"__typename": "Query"}}
+    assert refused.status_code == 413
 
 
 # Guards the batching refusal: strawberry would answer a plain-text 400 without a code.
@@ -161,3 +212,17 @@ async def test_the_body_limit_follows_its_setting(app_client: OpenClient) -> Non
     async with app_client(max_body_bytes=2048) as client:
         response = await client.post("/graphql", content=padded(2049), headers=JSON)
     assert response.status_code == 413
+
+
+# Guards the order of the checks: the guard verifies the token of a large body, and the
+# GraphQL context reuses its verdict rather than looking the token up again.
+async def test_a_large_body_verifies_its_token_once(
+    client: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    headers = {**JSON, **(await sign_in(Role.AUTHOR)).headers}
+    await client.post("/graphql", content=padded(1024), headers=headers)  # notes its first use
+    with measure_sql() as small:
+        await client.post("/graphql", content=padded(1024), headers=headers)
+    with measure_sql() as large:
+        await client.post("/graphql", content=padded(64 * 1024), headers=headers)
+    assert large.statements == small.statements
