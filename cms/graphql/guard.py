@@ -49,6 +49,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.extensions import ParserCache as StrawberryParserCache
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ValidationCache as StrawberryValidationCache
 from strawberry.types.execution import PreExecutionError
 
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
@@ -69,12 +70,19 @@ if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 __all__ = [
+    "PARSE_MEMO_MAX_CHARS",
     "QUERY_TOO_COMPLEX",
     "TIMEOUT",
     "OperationGuard",
     "ParserCache",
+    "ValidationCache",
     "report_cost",
 ]
+
+# Parses are memoized by document text only up to this size, so that what memos hold stays
+# small whatever clients send: a signed-in client's 1 MB documents would otherwise fill each
+# memo's entries (128 in strawberry's) with a megabyte each. Larger documents parse every time.
+PARSE_MEMO_MAX_CHARS = 16_384
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 TIMEOUT = "TIMEOUT"
@@ -291,16 +299,35 @@ class ParserCache(StrawberryParserCache):
     wraps around parsing, so a syntax error (or the token cap) escaped every ``on_operation``
     hook and reached the client without an ``extensions.code``. Here a document that does not
     parse is left unparsed: strawberry parses it again inside its ``try``, and the error stays
-    an ordinary pre-execution error. Only failing documents are parsed twice.
+    an ordinary pre-execution error. Only failing documents are parsed twice. Documents longer
+    than ``PARSE_MEMO_MAX_CHARS`` are left to strawberry's uncached parse too.
     """
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        if context.query is None or len(context.query) > PARSE_MEMO_MAX_CHARS:
+            yield
+            return
         with suppress(GraphQLError):
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options
             )
         yield
+
+
+class ValidationCache(StrawberryValidationCache):
+    """strawberry's validation memo, for documents of at most ``PARSE_MEMO_MAX_CHARS``.
+
+    The memo is keyed by the parsed document, so it would keep the trees of large documents
+    alive; those are validated by strawberry itself, every time.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is None or len(query) > PARSE_MEMO_MAX_CHARS:
+            yield
+            return
+        yield from super().on_validate()
 
 
 def _count_fields(

@@ -6,7 +6,6 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
 from cms.graphql.accounts import AccountMutations, AccountQueries
@@ -14,7 +13,7 @@ from cms.graphql.authors.queries import AuthorQueries
 from cms.graphql.compiled import CompiledExecutor
 from cms.graphql.deprecation import DeprecationTracker
 from cms.graphql.errors import ErrorCodes
-from cms.graphql.guard import OperationGuard, ParserCache
+from cms.graphql.guard import OperationGuard, ParserCache, ValidationCache
 from cms.graphql.node_lookup import NodeQueries
 from cms.graphql.observability import OperationObserver
 from cms.graphql.permissions import RejectInvalidCredentials

@@ -56,6 +56,7 @@ from cms.cache.tracking import track_root_fields, tracking
 from cms.errors import InvalidInput
 from cms.graphql.compiled import execution_path
 from cms.graphql.context import PREVIEW_TOKEN_HEADER, Context, build_context
+from cms.graphql.guard import PARSE_MEMO_MAX_CHARS
 from cms.graphql.schema import schema
 from cms.graphql.websocket import SubscriptionHandler
 from cms.observability.sql import SQLStats, measure_sql
@@ -70,7 +71,6 @@ NO_STORE = "private, no-store"
 VARY = "Accept, Authorization, X-Preview-Token"
 # Only documents that parse are cached; a parse is memoized by the exact document text.
 _MAX_TOKENS_FOR_CACHING = 20_000
-_MEMO_MAX_CHARS = 16_384
 
 
 class _RequestAdapter(StarletteRequestAdapter):
@@ -301,7 +301,7 @@ class GraphQLView(GraphQL[Context, None]):
 def _document(query: str) -> DocumentNode | None:
     # Only to learn which operation runs; strawberry parses (and caches) on its own. Large
     # documents are parsed every time, so that the memo stays small whatever clients send.
-    return _parsed(query) if len(query) <= _MEMO_MAX_CHARS else _parse(query)
+    return _parsed(query) if len(query) <= PARSE_MEMO_MAX_CHARS else _parse(query)
 
 
 def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | str:
