@@ -76,10 +76,16 @@ async def issue_token(
         digest=digest_of(secret),
         scopes=scopes or [],
         expires_at=expires_at,
-        user_agent=user_agent[:USER_AGENT_LENGTH],
-        client_address=client_address[:CLIENT_ADDRESS_LENGTH],
+        user_agent=_printable(user_agent)[:USER_AGENT_LENGTH],
+        client_address=_printable(client_address)[:CLIENT_ADDRESS_LENGTH],
     )
     return IssuedToken(secret=secret, token=token)
+
+
+def _printable(text: str) -> str:
+    # A client chooses its User-Agent: control characters (terminal escapes, newlines) would
+    # reach the screens and logs of the people who list sessions (`cms user sessions`).
+    return "".join(char for char in text if char.isprintable())
 
 
 async def find_active_token(secret: str, *, now: datetime) -> ApiToken | None:

@@ -22,7 +22,7 @@ from tortoise.queryset import QuerySet
 
 from cms.auth.viewer import Viewer
 from cms.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
-from cms.models import PreviewToken
+from cms.models import PreviewToken, Role
 from cms.permissions import Permission
 from cms.services.editing import Clock, find_post, require_on_post, utc_now
 
@@ -91,7 +91,7 @@ async def previewed_post_ids(secret: str | None, *, now: datetime) -> frozenset[
     return frozenset(
         row["post_id"]
         for row in rows
-        if Viewer(author_id=row["created_by_id"], role=row["created_by__role"]).can_on_post(
+        if Viewer(author_id=row["created_by_id"], role=Role(row["created_by__role"])).can_on_post(
             *_MAY_SHARE, post_author_id=row["post__author_id"]
         )
     )
