@@ -143,7 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("--password-stdin", action="store_true")
     reset.set_defaults(handler=_user_reset_password)
     sessions = user_commands.add_parser(
-        "sessions", help="list an account's open sessions, newest first"
+        "sessions",
+        help="list an account's open sessions, newest first",
+        description="One line per open session, tab-separated: its number, when it was "
+        "signed in, when it was last used (to the minute), the client address and the "
+        "User-Agent of the login.",
     )
     sessions.add_argument("email")
     sessions.set_defaults(handler=_run(_user_sessions))
