@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,44 @@ def _parser() -> argparse.ArgumentParser:
     create_user.set_defaults(handler=_user_create)
     list_users = user_commands.add_parser("list", help="list every account")
     list_users.set_defaults(handler=_run(_user_list))
+    deactivate = user_commands.add_parser(
+        "deactivate",
+        help="stop an account from signing in and end all its sessions and tokens",
+    )
+    deactivate.add_argument("email")
+    deactivate.set_defaults(handler=_run(_user_deactivate))
+    activate = user_commands.add_parser(
+        "activate", help="let a deactivated account sign in again (old tokens stay revoked)"
+    )
+    activate.add_argument("email")
+    activate.set_defaults(handler=_run(_user_activate))
+    reset = user_commands.add_parser(
+        "reset-password",
+        help="give an account a new password and end all its sessions",
+        description="Give an account a new password and end all its sessions (its API tokens "
+        "stay; `deactivate` ends those too). A random password is generated and printed once, "
+        "unless --password-stdin reads one from the first line of standard input.",
+    )
+    reset.add_argument("email")
+    reset.add_argument("--password-stdin", action="store_true")
+    reset.set_defaults(handler=_user_reset_password)
+    sessions = user_commands.add_parser(
+        "sessions",
+        help="list an account's open sessions, newest first",
+        description="One line per open session, tab-separated: its number, when it was "
+        "signed in, when it was last used (to the minute), the client address and the "
+        "User-Agent of the login.",
+    )
+    sessions.add_argument("email")
+    sessions.set_defaults(handler=_run(_user_sessions))
+    revoke = user_commands.add_parser(
+        "revoke-session", help="end one or all of an account's sessions"
+    )
+    revoke.add_argument("email")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, help="the session's number, from `cms user sessions`")
+    which.add_argument("--all", action="store_true", help="every open session of the account")
+    revoke.set_defaults(handler=_run(_user_revoke_session))
 
     trash = commands.add_parser("trash", help="posts moved to the trash by deletePost")
     trash_commands = trash.add_subparsers(required=True, metavar="ACTION")
@@ -355,6 +393,10 @@ def _read_password() -> str:
         if getpass.getpass("Repeat the password: ") != password:
             raise InvalidInput("The passwords do not match.", field="password")
         return password
+    return _first_line_of_stdin()
+
+
+def _first_line_of_stdin() -> str:
     return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
 
 
@@ -387,6 +429,81 @@ async def _user_list(settings: Settings, args: argparse.Namespace) -> int:
         if author.password_hash is None:
             status += ", no password"
         print(f"{author.id}\t{author.role}\t{author.email}\t{author.name}\t{status}")
+    return 0
+
+
+async def _user_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.account_lifecycle import deactivate_user, find_user
+
+    author = await find_user(args.email)
+    await deactivate_user(None, author_id=author.id, now=datetime.now(UTC))
+    print(f"cms: deactivated {author.email}; its sessions and tokens no longer work")
+    return 0
+
+
+async def _user_activate(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.account_lifecycle import find_user, reactivate_user
+
+    author = await find_user(args.email)
+    await reactivate_user(None, author_id=author.id)
+    print(f"cms: activated {author.email}")
+    return 0
+
+
+def _user_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    # Read before connecting, like `user create`.
+    password = _first_line_of_stdin() if args.password_stdin else None
+    return _run(functools.partial(_reset_password, password=password))(settings, args)
+
+
+async def _reset_password(
+    settings: Settings, args: argparse.Namespace, *, password: str | None
+) -> int:
+    from cms.auth.passwords import generate_password, password_hashing
+    from cms.services.account_lifecycle import reset_password
+
+    new_password = password if password is not None else generate_password()
+    author, ended = await reset_password(
+        args.email,
+        password=new_password,
+        hashing=password_hashing(settings.hash_concurrency),
+        now=datetime.now(UTC),
+    )
+    if password is None:
+        # Shown this once; only its hash is kept.
+        print(f"cms: new password for {author.email}: {new_password}")
+    print(f"cms: {ended} session(s) of {author.email} ended")
+    return 0
+
+
+async def _user_sessions(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.account_lifecycle import find_user
+    from cms.services.sessions import sessions_of
+
+    author = await find_user(args.email)
+    for session in await sessions_of(None, author_id=author.id, now=datetime.now(UTC)).order_by(
+        "-id"
+    ):
+        last_used = session.last_used_at.isoformat() if session.last_used_at else "never"
+        print(
+            f"{session.id}\t{session.created_at.isoformat()}\t{last_used}\t"
+            f"{session.client_address or '-'}\t{session.user_agent or '-'}"
+        )
+    return 0
+
+
+async def _user_revoke_session(settings: Settings, args: argparse.Namespace) -> int:
+    from cms.services.account_lifecycle import find_user
+    from cms.services.sessions import end_tokens, revoke_session
+
+    author = await find_user(args.email)
+    now = datetime.now(UTC)
+    if args.all:
+        ended = await end_tokens(author.id, now=now)
+        print(f"cms: {ended} session(s) of {author.email} ended")
+        return 0
+    await revoke_session(None, session_id=args.id, owner_id=author.id, now=now)
+    print(f"cms: session {args.id} of {author.email} ended")
     return 0
 
 

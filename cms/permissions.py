@@ -26,6 +26,9 @@ class Permission(StrEnum):
     TAGS_MANAGE = "tags.manage"
     PROFILE_EDIT_OWN = "profile.edit_own"
     TOKENS_MANAGE_OWN = "tokens.manage_own"
+    # Listing and ending one's own sign-in sessions; other people's need `users.manage`.
+    SESSIONS_MANAGE_OWN = "sessions.manage_own"
+    PASSWORD_CHANGE_OWN = "password.change_own"  # noqa: S105 - a permission's name
     USERS_MANAGE = "users.manage"
     WEBHOOKS_MANAGE = "webhooks.manage"
 
@@ -39,6 +42,8 @@ _AUTHOR = frozenset(
         Permission.POSTS_DELETE_OWN,
         Permission.PROFILE_EDIT_OWN,
         Permission.TOKENS_MANAGE_OWN,
+        Permission.SESSIONS_MANAGE_OWN,
+        Permission.PASSWORD_CHANGE_OWN,
     }
 )
 _EDITOR = _AUTHOR | {
@@ -49,6 +54,8 @@ _EDITOR = _AUTHOR | {
     Permission.POSTS_CHANGE_AUTHOR,
     Permission.TAGS_MANAGE,
 }
+# `users.manage` also covers deactivating and reactivating accounts, and listing and ending
+# other people's sessions.
 _ADMIN = _EDITOR | {Permission.USERS_MANAGE, Permission.WEBHOOKS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

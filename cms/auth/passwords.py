@@ -13,6 +13,7 @@ login does with the password it has just verified.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import weakref
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +33,7 @@ __all__ = [
     "PasswordHashing",
     "Verification",
     "check_password_rules",
+    "generate_password",
     "password_hashing",
 ]
 
@@ -46,6 +48,11 @@ def check_password_rules(password: str, *, field: str = "password") -> None:
         raise InvalidInput(
             f"The password must be at most {MAX_PASSWORD_LENGTH} characters long.", field=field
         )
+
+
+def generate_password() -> str:
+    """A random password for an operator to hand over: 32 URL-safe characters (192 bits)."""
+    return secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cms.models import ApiToken, TokenKind
+from cms.models.accounts import CLIENT_ADDRESS_LENGTH, USER_AGENT_LENGTH
 
 TOKEN_PREFIX = "cms_"  # noqa: S105 - a marker, not a secret
 # "cms_" and 8 characters of the random part: enough to tell tokens apart, useless to guess.
@@ -59,8 +60,13 @@ async def issue_token(
     name: str,
     expires_at: datetime,
     scopes: list[str] | None = None,
+    user_agent: str = "",
+    client_address: str = "",
 ) -> IssuedToken:
-    """Store a new token for ``author_id`` and return it with its secret."""
+    """Store a new token for ``author_id`` and return it with its secret.
+
+    ``user_agent`` and ``client_address`` (of a login) are cut to fit their columns.
+    """
     secret = new_secret()
     token = await ApiToken.create(
         author_id=author_id,
@@ -70,8 +76,16 @@ async def issue_token(
         digest=digest_of(secret),
         scopes=scopes or [],
         expires_at=expires_at,
+        user_agent=_printable(user_agent)[:USER_AGENT_LENGTH],
+        client_address=_printable(client_address)[:CLIENT_ADDRESS_LENGTH],
     )
     return IssuedToken(secret=secret, token=token)
+
+
+def _printable(text: str) -> str:
+    # A client chooses its User-Agent: control characters (terminal escapes, newlines) would
+    # reach the screens and logs of the people who list sessions (`cms user sessions`).
+    return "".join(char for char in text if char.isprintable())
 
 
 async def find_active_token(secret: str, *, now: datetime) -> ApiToken | None:

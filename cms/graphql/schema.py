@@ -18,6 +18,7 @@ from cms.graphql.node_lookup import NodeQueries
 from cms.graphql.observability import OperationObserver
 from cms.graphql.permissions import RejectInvalidCredentials
 from cms.graphql.posts.mutations import PostMutations
+from cms.graphql.posts.previews import PreviewTokenMutations
 from cms.graphql.posts.queries import PostQueries
 from cms.graphql.posts.section_mutations import SectionMutations
 from cms.graphql.search import SearchQueries
@@ -41,7 +42,14 @@ class Query(
 
 
 @strawberry.type
-class Mutation(AccountMutations, PostMutations, SectionMutations, TagMutations, WebhookMutations):
+class Mutation(
+    AccountMutations,
+    PostMutations,
+    PreviewTokenMutations,
+    SectionMutations,
+    TagMutations,
+    WebhookMutations,
+):
     """Everything that changes content or accounts."""
 
 

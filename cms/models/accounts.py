@@ -36,6 +36,12 @@ class Author(Model):
         return self.name
 
 
+# Longer user agents are cut: the column is for recognising a device, not for forensics.
+USER_AGENT_LENGTH = 255
+# An IPv6 address with a zone index fits; anything longer is cut.
+CLIENT_ADDRESS_LENGTH = 64
+
+
 class TokenKind(StrEnum):
     SESSION = "SESSION"  # issued by login, ended by logout
     API = "API"  # created by hand for scripts and services, shown once
@@ -59,6 +65,10 @@ class ApiToken(Model):
     expires_at = fields.DatetimeField()
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # Where a session was signed in from, so that its owner can tell their sessions apart.
+    # Empty for API tokens and for sessions older than these columns.
+    user_agent = fields.CharField(max_length=USER_AGENT_LENGTH, default="")
+    client_address = fields.CharField(max_length=CLIENT_ADDRESS_LENGTH, default="")
 
     class Meta:
         table = "api_token"

@@ -142,8 +142,10 @@ class PreviewToken(Model):
     created_by: fields.ForeignKeyNullableRelation[Author] = fields.ForeignKeyField(
         "models.Author", related_name="preview_tokens", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "preview_token"

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_API_TOKEN_LIFETIME",
     "SignedIn",
     "api_tokens",
+    "count_password_attempt",
     "create_api_token",
     "create_user",
     "list_users",
@@ -125,6 +126,7 @@ async def log_in(
     hashing: PasswordHashing,
     session_lifetime: timedelta,
     now: datetime,
+    user_agent: str = "",
 ) -> SignedIn:
     """Check a password and issue a session token.
 
@@ -133,12 +135,7 @@ async def log_in(
     unknown, the password wrong or the account deactivated.
     """
     email = normalize_email(email)
-    wait = throttle.attempt(f"account:{email}", f"address:{client_address}")
-    if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        raise Throttled(
-            f"Too many login attempts. Try again in {seconds} seconds.", retry_after=seconds
-        )
+    count_password_attempt(throttle, f"account:{email}", f"address:{client_address}")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise Unauthenticated(INVALID_LOGIN)
     # An address no column could hold (or with NUL, which PostgreSQL refuses) names nobody.
@@ -157,8 +154,20 @@ async def log_in(
         kind=TokenKind.SESSION,
         name=SESSION_TOKEN_NAME,
         expires_at=now + session_lifetime,
+        user_agent=user_agent,
+        client_address=client_address,
     )
     return SignedIn(author=author, session=session)
+
+
+def count_password_attempt(throttle: LoginThrottle, *keys: str) -> None:
+    """Count one password guess against ``keys``; ``Throttled`` when one of them is spent."""
+    wait = throttle.attempt(*keys)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise Throttled(
+            f"Too many login attempts. Try again in {seconds} seconds.", retry_after=seconds
+        )
 
 
 async def log_out(actor: Viewer, *, now: datetime) -> None:

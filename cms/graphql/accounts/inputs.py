@@ -51,3 +51,24 @@ class UpdateUserRoleInput:
 class UpdateProfileInput:
     name: str | None = None
     bio: str | None = None
+
+
+@strawberry.input
+class DeactivateUserInput:
+    id: strawberry.ID = strawberry.field(description="The author's id.")
+
+
+@strawberry.input
+class ReactivateUserInput:
+    id: strawberry.ID = strawberry.field(description="The author's id.")
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str = strawberry.field(description="At least 12 characters.")
+
+
+@strawberry.input
+class RevokeSessionInput:
+    id: strawberry.ID = strawberry.field(description="The session's id, from `sessions`.")

@@ -1,4 +1,4 @@
-"""Account mutations: login and logout, API tokens, users and roles, one's own profile.
+"""Account mutations: login and logout, API tokens, sessions, users, roles and passwords.
 
 Expected failures come back as payload ``errors``; a failed login is one of them
 (UNAUTHENTICATED, with one message whatever went wrong, or THROTTLED). Every other mutation
@@ -14,30 +14,37 @@ import strawberry
 from cms.auth.passwords import PasswordHashing, password_hashing
 from cms.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthenticated
 from cms.graphql.accounts.inputs import (
+    ChangePasswordInput,
     CreateApiTokenInput,
     CreateUserInput,
+    DeactivateUserInput,
     LoginInput,
+    ReactivateUserInput,
     RevokeApiTokenInput,
+    RevokeSessionInput,
     UpdateProfileInput,
     UpdateUserRoleInput,
 )
 from cms.graphql.accounts.types import (
     ApiToken,
+    ChangePasswordPayload,
     CreateApiTokenPayload,
     LoginPayload,
     LogoutPayload,
     Me,
     RevokeApiTokenPayload,
+    RevokeSessionPayload,
+    Session,
     UpdateProfilePayload,
     User,
     UserPayload,
 )
 from cms.graphql.context import Info
-from cms.graphql.node import from_global_id
+from cms.graphql.node import from_global_id, pk_of
 from cms.graphql.payloads import user_errors
 from cms.graphql.permissions import IsAuthenticated, require
 from cms.permissions import ROLE_PERMISSIONS, Permission
-from cms.services import accounts
+from cms.services import account_lifecycle, accounts, sessions
 
 # Failures a client can fix by changing its input; permission failures are not among them.
 EXPECTED = (InvalidInput, NotFound, Conflict, Throttled)
@@ -74,6 +81,7 @@ class AccountMutations:
                 hashing=_hashing(info),
                 session_lifetime=info.context.settings.session_lifetime,
                 now=datetime.now(UTC),
+                user_agent=info.context.request.headers.get("user-agent", ""),
             )
         except (Unauthenticated, *EXPECTED) as exc:
             return LoginPayload(token=None, expires_at=None, viewer=None, errors=user_errors(exc))
@@ -174,4 +182,69 @@ class AccountMutations:
             return UpdateProfilePayload(me=None, errors=user_errors(exc))
         return UpdateProfilePayload(
             me=Me.from_model(author, permissions=viewer.permissions), errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Deactivate another account: it can no longer sign in, and every session, "
+        "API token and preview token it holds stops working at once.",
+        permission_classes=[require(Permission.USERS_MANAGE)],
+    )
+    async def deactivate_user(self, info: Info, input: DeactivateUserInput) -> UserPayload:
+        try:
+            author = await account_lifecycle.deactivate_user(
+                info.context.viewer, author_id=pk_of(input.id, "Author"), now=datetime.now(UTC)
+            )
+        except EXPECTED as exc:
+            return UserPayload(user=None, errors=user_errors(exc))
+        return UserPayload(user=User.from_model(author), errors=[])
+
+    @strawberry.mutation(
+        description="Let a deactivated account sign in again. Its old tokens stay revoked.",
+        permission_classes=[require(Permission.USERS_MANAGE)],
+    )
+    async def reactivate_user(self, info: Info, input: ReactivateUserInput) -> UserPayload:
+        try:
+            author = await account_lifecycle.reactivate_user(
+                info.context.viewer, author_id=pk_of(input.id, "Author")
+            )
+        except EXPECTED as exc:
+            return UserPayload(user=None, errors=user_errors(exc))
+        return UserPayload(user=User.from_model(author), errors=[])
+
+    @strawberry.mutation(
+        description="Change your password. Your other sessions end; this one goes on. API "
+        "tokens are not affected.",
+        permission_classes=[require(Permission.PASSWORD_CHANGE_OWN)],
+    )
+    async def change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> ChangePasswordPayload:
+        try:
+            ended = await account_lifecycle.change_password(
+                info.context.viewer,
+                current_password=input.current_password,
+                new_password=input.new_password,
+                hashing=_hashing(info),
+                throttle=info.context.login_throttle,
+                now=datetime.now(UTC),
+            )
+        except EXPECTED as exc:
+            return ChangePasswordPayload(ended_sessions=None, errors=user_errors(exc))
+        return ChangePasswordPayload(ended_sessions=ended, errors=[])
+
+    @strawberry.mutation(
+        description="End one of your sessions (anyone's, with `users.manage`); it stops "
+        "working at once.",
+        permission_classes=[require(Permission.SESSIONS_MANAGE_OWN)],
+    )
+    async def revoke_session(self, info: Info, input: RevokeSessionInput) -> RevokeSessionPayload:
+        viewer = info.context.viewer
+        try:
+            session = await sessions.revoke_session(
+                viewer, session_id=pk_of(input.id, "Session"), now=datetime.now(UTC)
+            )
+        except EXPECTED as exc:
+            return RevokeSessionPayload(session=None, errors=user_errors(exc))
+        return RevokeSessionPayload(
+            session=Session.from_model(session, current_token_id=viewer.token_id), errors=[]
         )

@@ -6,15 +6,13 @@ from typing import Annotated
 
 import strawberry
 
-from cms.graphql.accounts.types import ApiToken, Me
+from cms.graphql.accounts.types import NEWEST_FIRST, ApiToken, Me, Session, resolve_sessions
 from cms.graphql.context import Info
+from cms.graphql.node import pk_of
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.permissions import require
 from cms.permissions import Permission
 from cms.services import accounts
-from cms.services.pagination import SortKey
-
-NEWEST_FIRST = SortKey((("id", True),))
 
 
 @strawberry.type
@@ -53,3 +51,21 @@ class AccountQueries:
             last=None,
             before=None,
         )
+
+    @strawberry.field(
+        description="Open sessions (unrevoked, unexpired), newest first: yours, or another "
+        "author's for those who manage users.",
+        permission_classes=[require(Permission.SESSIONS_MANAGE_OWN)],
+    )
+    async def sessions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        user_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Another author's id (needs `users.manage`)."),
+        ] = None,
+    ) -> Connection[Session]:
+        author_id = None if user_id is None else pk_of(user_id, "Author", field="userId")
+        return await resolve_sessions(info, author_id=author_id, first=first, after=after)

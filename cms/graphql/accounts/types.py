@@ -6,7 +6,7 @@ type never does. Their ``id`` is the author's global id, so ``node(id:)`` finds 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -14,9 +14,15 @@ from cms.graphql.accounts.enums import Permission, Role
 from cms.graphql.authors.types import Author
 from cms.graphql.context import Info
 from cms.graphql.node import to_global_id
+from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.payloads import UserError
+from cms.graphql.permissions import require
 from cms.models import ApiToken as ApiTokenModel
 from cms.models import Author as AuthorModel
+from cms.services import sessions
+from cms.services.pagination import SortKey
+
+NEWEST_FIRST = SortKey((("id", True),))
 
 
 def _permissions(values: list[str] | frozenset[Permission]) -> list[Permission]:
@@ -50,9 +56,58 @@ class Me:
         )
 
 
+@strawberry.type(
+    description="A signed-in session, as issued by `login`. Its secret is never shown."
+)
+class Session:
+    id: strawberry.ID = strawberry.field(description="Pass it to `revokeSession`.")
+    created_at: datetime = strawberry.field(description="When the author signed in.")
+    expires_at: datetime
+    last_used_at: datetime | None = strawberry.field(
+        description="When the session last authenticated a request (to the minute)."
+    )
+    user_agent: str = strawberry.field(
+        description="The `User-Agent` of the login, cut to 255 characters; may be empty."
+    )
+    client_address: str = strawberry.field(
+        description="The address the login came from, as the server saw it; may be empty."
+    )
+    current: bool = strawberry.field(description="Whether this request was made with it.")
+
+    @classmethod
+    def from_model(cls, token: ApiTokenModel, *, current_token_id: int | None) -> Session:
+        return cls(
+            id=to_global_id("Session", token.id),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            user_agent=token.user_agent,
+            client_address=token.client_address,
+            current=token.id == current_token_id,
+        )
+
+
+async def resolve_sessions(
+    info: Info, *, author_id: int | None, first: int | None, after: str | None
+) -> Connection[Session]:
+    """Open sessions of ``author_id`` (the viewer's own when None), newest first."""
+    viewer = info.context.viewer
+    return await build_connection(
+        sessions.sessions_of(viewer, author_id=author_id, now=datetime.now(UTC)),
+        sort_key=NEWEST_FIRST,
+        settings=info.context.settings,
+        convert=lambda token: Session.from_model(token, current_token_id=viewer.token_id),
+        first=first,
+        after=after,
+        last=None,
+        before=None,
+    )
+
+
 @strawberry.type(description="An account as the people who manage users see it.")
 class User:
     id: strawberry.ID = strawberry.field(description="The same id as the public `Author`.")
+    pk: strawberry.Private[int]
     name: str
     slug: str
     email: str
@@ -61,10 +116,20 @@ class User:
     is_active: bool = strawberry.field(description="Whether the account may sign in.")
     created_at: datetime
 
+    @strawberry.field(
+        description="The author's open sessions, newest first.",
+        permission_classes=[require(Permission.USERS_MANAGE)],
+    )
+    async def sessions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Session]:
+        return await resolve_sessions(info, author_id=self.pk, first=first, after=after)
+
     @classmethod
     def from_model(cls, author: AuthorModel) -> User:
         return cls(
             id=to_global_id("Author", author.id),
+            pk=author.id,
             name=author.name,
             slug=author.slug,
             email=author.email,
@@ -150,4 +215,18 @@ class UserPayload:
 @strawberry.type
 class UpdateProfilePayload:
     me: Me | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ChangePasswordPayload:
+    ended_sessions: int | None = strawberry.field(
+        description="How many of your other sessions the change ended."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class RevokeSessionPayload:
+    session: Session | None
     errors: list[UserError]

@@ -13,6 +13,7 @@ from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
 from cms.graphql.pagination import Connection
 from cms.graphql.posts.enums import PostStatus
+from cms.graphql.posts.previews import PreviewToken, resolve_preview_tokens
 from cms.graphql.posts.revisions import Revision, resolve_revisions
 from cms.models import Post as PostModel
 from cms.models import Section as SectionModel
@@ -76,6 +77,12 @@ class Post(Node):
         resolver=resolve_revisions,
         description="The post's history, newest first. Only for viewers who may edit the "
         "post: others get null and an UNAUTHENTICATED or FORBIDDEN error.",
+    )
+    preview_tokens: Connection[PreviewToken] | None = strawberry.field(
+        resolver=resolve_preview_tokens,
+        description="The post's preview tokens, newest first, revoked and expired ones too. "
+        "Only for viewers who may edit the post: others get null and an UNAUTHENTICATED or "
+        "FORBIDDEN error.",
     )
     # Set on a post read with `post(asOf:)`: its sections and tags as they were then.
     past: strawberry.Private[PastContent | None] = None
