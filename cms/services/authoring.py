@@ -30,6 +30,7 @@ from cms.services.editing import (
     tag_ids_of,
     utc_now,
 )
+from cms.services.inputs import check_instant
 from cms.services.sections import replace_sections
 from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.snapshots import record_revision
@@ -247,6 +248,7 @@ async def publish_post(
     require_on_post(viewer, post, P.POSTS_PUBLISH_OWN, P.POSTS_PUBLISH_ANY)
     if at is not None and at.tzinfo is None:
         raise InvalidInput("`at` needs a time zone, e.g. 2030-01-01T09:00:00Z.", field="at")
+    check_instant(at, field="at")
     now = clock()
     if at is not None and at > now:
         status, published_at, event = PostStatus.SCHEDULED, at, "post.scheduled"
