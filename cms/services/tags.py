@@ -133,7 +133,8 @@ def _lost_race(exc: IntegrityError, *, name: str, slug: str | None) -> Exception
     if is_slug_clash(exc):
         # Generated slugs retry on their own; only one the client chose is lost.
         return SlugTaken(slug) if slug is not None else exc
-    return _name_taken(name)
+    # The unique index on lower(name), tag_name_folded_key; anything else is a bug.
+    return _name_taken(name) if "name" in str(exc).lower() else exc
 
 
 def _name_taken(name: str) -> Conflict:
