@@ -188,7 +188,7 @@ class RedisBroadcaster(Broadcaster):
                 # Wakes up now and then even when idle, so that health-check pings get sent.
                 message = await pubsub.get_message(timeout=_IDLE_WAKEUP)
             except asyncio.CancelledError:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                await pubsub.aclose()
                 raise
             except Exception:
                 delay = _RECONNECT_DELAYS[min(failures, len(_RECONNECT_DELAYS) - 1)]
