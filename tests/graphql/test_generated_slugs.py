@@ -16,10 +16,11 @@ from collections import Counter
 import pytest
 from tortoise.exceptions import IntegrityError
 
+from cms.graphql.node import to_global_id
 from cms.models import Post, Revision, Role, Tag
 from cms.services import slugs
 from tests.conftest import POSTGRES_URL, GraphQLRunner, SignIn
-from tests.factories import make_post
+from tests.factories import make_post, make_tag
 
 WRITERS = 30
 ERRORS = "errors { code field }"
@@ -31,6 +32,11 @@ mutation Create($input: CreatePostInput!) {{
 CREATE_TAG = f"""
 mutation Create($input: CreateTagInput!) {{
   createTag(input: $input) {{ tag {{ slug }} {ERRORS} }}
+}}
+"""
+UPDATE_TAG = f"""
+mutation Update($input: UpdateTagInput!) {{
+  updateTag(input: $input) {{ tag {{ name }} {ERRORS} }}
 }}
 """
 EXPECTED_SLUGS = {"same-title"} | {f"same-title-{n}" for n in range(2, WRITERS + 1)}
@@ -111,3 +117,23 @@ async def test_concurrent_tags_named_alike_are_created_once(
     errors = Counter(str(body["data"]["createTag"]["errors"]) for body in bodies)
     assert errors == {"[]": 1, str([{"code": "CONFLICT", "field": "name"}]): len(names) - 1}
     assert await Tag.all().count() == 1
+
+
+async def test_concurrent_renames_to_one_name_apply_once(
+    graphql: GraphQLRunner, sign_in: SignIn
+) -> None:
+    session = await sign_in(Role.EDITOR)
+    tags = [await make_tag(f"Tag {n}", slug=f"tag-{n}") for n in range(6)]
+    bodies = await asyncio.gather(
+        *(
+            graphql(
+                UPDATE_TAG,
+                {"input": {"id": to_global_id("Tag", tag.id), "name": name}},
+                headers=session.headers,
+            )
+            for tag, name in zip(tags, ["Python", "python", "PYTHON"] * 2, strict=True)
+        )
+    )
+    errors = Counter(str(body["data"]["updateTag"]["errors"]) for body in bodies)
+    assert errors == {"[]": 1, str([{"code": "CONFLICT", "field": "name"}]): len(tags) - 1}
+    assert await Tag.filter(name__iexact="python").count() == 1
