@@ -86,3 +86,26 @@ async def test_cms_migrate_applies_every_migration_on_postgres(
         await connection.close()
     assert sorted(applied) == SHIPPED
     assert {"post", "section", "tag", "author"} <= tables
+
+
+def test_tag_names_that_clash_in_case_stop_the_unique_name_migration(tmp_path: Path) -> None:
+    db = tmp_path / "clash.sqlite3"
+    assert cms_migrate(f"sqlite://{db}").returncode == 0
+    # Back to the state before 0008, with two tags a race created before the index existed.
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP INDEX tag_name_folded_key")
+        connection.execute("DELETE FROM tortoise_migrations WHERE name = '0008_unique_tag_names'")
+        connection.execute(
+            "INSERT INTO tag (name, slug, description) VALUES ('Python', 'python', ''), "
+            "('python', 'python-2', '')"
+        )
+
+    refused = cms_migrate(f"sqlite://{db}")
+    assert refused.returncode != 0
+    assert "Tags whose names differ only in case exist ('python')" in refused.stderr
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE tag SET name = 'Python 2' WHERE slug = 'python-2'")
+    assert cms_migrate(f"sqlite://{db}").returncode == 0
+    with sqlite3.connect(db) as connection, pytest.raises(sqlite3.IntegrityError):
+        connection.execute("INSERT INTO tag (name, slug, description) VALUES ('PYTHON', 'p', '')")

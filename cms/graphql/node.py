@@ -8,6 +8,7 @@ import binascii
 import strawberry
 
 from cms.errors import InvalidInput
+from cms.services.inputs import is_storable_id
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")
@@ -27,7 +28,7 @@ def from_global_id(global_id: str) -> tuple[str, int]:
         pk = int(raw_pk)
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise InvalidInput(f"{global_id!r} is not a valid id.", field="id") from exc
-    if not type_name or pk < 1:
+    if not type_name or not is_storable_id(pk):
         raise InvalidInput(f"{global_id!r} is not a valid id.", field="id")
     return type_name, pk
 
@@ -39,10 +40,6 @@ def pk_of(global_id: str, type_name: str, *, field: str = "id") -> int:
         found, pk = from_global_id(global_id)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, field=field) from exc
-    # Ids are 32-bit integer columns; a larger key could only make PostgreSQL fail the query.
-    if found != type_name or pk > _MAX_PK:
+    if found != type_name:
         raise InvalidInput(f"{global_id!r} is not the id of a {type_name}.", field=field)
     return pk
-
-
-_MAX_PK = 2**31 - 1

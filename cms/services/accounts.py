@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from cms.auth.passwords import MAX_PASSWORD_LENGTH, PasswordHashing, check_password_rules
 from cms.auth.throttle import LoginThrottle
@@ -30,7 +31,8 @@ from cms.errors import (
 )
 from cms.models import ApiToken, Author, Role, TokenKind
 from cms.permissions import Permission
-from cms.services.validation import Problems, free_slug, slug_base
+from cms.services.slugs import insert_with_free_slug, slug_base
+from cms.services.validation import Problems
 
 MAX_NAME_LENGTH = 200
 MAX_BIO_LENGTH = 5000
@@ -101,19 +103,19 @@ async def create_user(
         raise Conflict(f"An account with the email {email!r} already exists.", field="email")
     # Hash before choosing the slug, so that the slug is taken as close to the insert as possible.
     password_hash = await hashing.hash(password)
-    try:
+
+    async def insert(slug: str) -> Author:
         return await Author.create(
-            email=email,
-            name=name,
-            slug=await free_slug(Author, slug_base(name)),
-            role=role,
-            password_hash=password_hash,
+            email=email, name=name, slug=slug, role=role, password_hash=password_hash
         )
+
+    try:
+        async with in_transaction():
+            return await insert_with_free_slug(Author, slug_base(name), insert)
     except IntegrityError as exc:
-        # Another request created the same email (or took the same slug) since the checks.
+        # Another request created the same email since the checks.
         raise Conflict(
-            f"An account with the email {email!r} or a clashing name was just created; try again.",
-            field="email",
+            f"An account with the email {email!r} already exists.", field="email"
         ) from exc
 
 

@@ -30,21 +30,19 @@ from cms.services.editing import (
     tag_ids_of,
     utc_now,
 )
+from cms.services.inputs import check_instant
 from cms.services.sections import replace_sections
+from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.snapshots import record_revision
 from cms.services.validation import (
     Problems,
     SectionInput,
     check_post_fields,
     check_sections,
-    free_slug,
-    slug_base,
 )
 from cms.webhooks.outbox import enqueue_webhook_events
 
 P = Permission
-# A generated slug can lose a race to another post created at the same moment; try again.
-_SLUG_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -93,28 +91,32 @@ async def create_post(
     problems.raise_if_any()
 
     now = clock()
-    for attempt in range(1, _SLUG_ATTEMPTS + 1):
-        chosen = slug or await free_slug(Post, slug_base(title))
-        try:
-            async with in_transaction():
-                post = await Post.create(
-                    title=title.strip(),
-                    slug=chosen,
-                    excerpt=excerpt,
-                    status=status,
-                    published_at=now if status is PostStatus.PUBLISHED else None,
-                    author_id=viewer.author_id,
-                )
-                await replace_sections(post.id, sections)
-                await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=t.id) for t in tag_rows)
-                await record_revision(post, editor_id=viewer.author_id, mutation="createPost")
-                await enqueue_webhook_events("post.created", post_ids=[post.id])
-            break
-        except IntegrityError as exc:
-            if "slug" not in str(exc).lower():
-                raise
-            if slug is not None or attempt == _SLUG_ATTEMPTS:
-                raise SlugTaken(chosen) from exc
+
+    async def insert(chosen: str) -> Post:
+        return await Post.create(
+            title=title.strip(),
+            slug=chosen,
+            excerpt=excerpt,
+            status=status,
+            published_at=now if status is PostStatus.PUBLISHED else None,
+            author_id=viewer.author_id,
+        )
+
+    try:
+        async with in_transaction():
+            if slug is None:
+                post = await insert_with_free_slug(Post, slug_base(title), insert)
+            else:
+                post = await insert(slug)
+            await replace_sections(post.id, sections)
+            await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=t.id) for t in tag_rows)
+            await record_revision(post, editor_id=viewer.author_id, mutation="createPost")
+            await enqueue_webhook_events("post.created", post_ids=[post.id])
+    except IntegrityError as exc:
+        # Only a slug the client chose can be lost to another writer since the check above.
+        if slug is None or not is_slug_clash(exc):
+            raise
+        raise SlugTaken(slug) from exc
     await announce(
         "post.created",
         post_ids=[post.id],
@@ -246,6 +248,7 @@ async def publish_post(
     require_on_post(viewer, post, P.POSTS_PUBLISH_OWN, P.POSTS_PUBLISH_ANY)
     if at is not None and at.tzinfo is None:
         raise InvalidInput("`at` needs a time zone, e.g. 2030-01-01T09:00:00Z.", field="at")
+    check_instant(at, field="at")
     now = clock()
     if at is not None and at > now:
         status, published_at, event = PostStatus.SCHEDULED, at, "post.scheduled"

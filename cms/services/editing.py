@@ -31,6 +31,7 @@ from cms.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from cms.models import Post, PostTag
 from cms.permissions import Permission
 from cms.services.events import ContentChanged, events
+from cms.services.slugs import is_slug_clash
 from cms.services.snapshots import record_revision
 from cms.webhooks.outbox import enqueue_webhook_events
 
@@ -151,7 +152,7 @@ async def _conflict(post_id: int, expected: int) -> Exception:
 def _constraint_conflict(exc: IntegrityError, fields: Mapping[str, Any]) -> Exception:
     # The one unique value clients choose is the slug, checked before writing; losing a race
     # for it ends here. Any other violation is a bug and stays an unexpected error.
-    if "slug" in str(exc).lower() and "slug" in fields:
+    if is_slug_clash(exc) and "slug" in fields:
         return SlugTaken(str(fields["slug"]))
     return exc
 

@@ -20,6 +20,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidInput
+from cms.services.inputs import is_storable_id, is_storable_instant
 
 ModelT = TypeVar("ModelT", bound=Model)
 CursorValue = str | int | datetime
@@ -143,10 +144,15 @@ def _typed(value: Any, field: str) -> CursorValue:
     if field.endswith("_at"):
         if not isinstance(value, str):
             raise TypeError(field)
-        return datetime.fromisoformat(value)
+        instant = datetime.fromisoformat(value)
+        if not is_storable_instant(instant):
+            raise ValueError(field)
+        return instant
     if field == "id":
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(field)
+        if not is_storable_id(value):
+            raise ValueError(field)
         return value
     if not isinstance(value, str):
         raise TypeError(field)

@@ -12,7 +12,7 @@ from tortoise.queryset import QuerySet
 
 from cms.errors import InvalidInput
 from cms.models import Author, Post, PostTag
-from cms.services.inputs import check_slug
+from cms.services.inputs import check_instant, check_slug
 from cms.services.pagination import SortKey
 from cms.services.visibility import Visibility
 
@@ -66,7 +66,7 @@ MAX_TAGS_ANY = 50
 
 def find_posts(visibility: Visibility, criteria: PostCriteria) -> QuerySet[Post]:
     """The visible posts matching ``criteria``, unordered and unpaginated."""
-    _check_criteria(criteria)
+    check_criteria(criteria)
     queryset = visibility.posts()
     if criteria.tag is not None:
         queryset = queryset.filter(id__in=_posts_tagged(Q(tag__slug=criteria.tag)))
@@ -87,13 +87,16 @@ def find_posts(visibility: Visibility, criteria: PostCriteria) -> QuerySet[Post]
     return queryset
 
 
-def _check_criteria(criteria: PostCriteria) -> None:
+def check_criteria(criteria: PostCriteria) -> None:
+    """BAD_USER_INPUT for criteria no query can use (the checks ``find_posts`` makes)."""
     check_slug(criteria.tag, field="tag")
     check_slug(criteria.author, field="author")
     if len(criteria.tags_any) > MAX_TAGS_ANY:
         raise InvalidInput(f"`tagsAny` takes at most {MAX_TAGS_ANY} slugs.", field="tagsAny")
     for slug in criteria.tags_any:
         check_slug(slug, field="tagsAny")
+    check_instant(criteria.published_after, field="publishedAfter")
+    check_instant(criteria.published_before, field="publishedBefore")
 
 
 def _posts_tagged(condition: Q) -> Subquery:

@@ -1,9 +1,11 @@
 """Managing tags: create, update, delete, and merge one tag into another (``tags.manage``).
 
 Names are unique regardless of case ("Python" and "python" cannot both exist) and slugs are
-unique. The slug uniqueness is a database constraint; name uniqueness is checked here before
-writing, since SQLite and PostgreSQL disagree on case-insensitive indexes (two editors creating
-the same name in the same instant could both succeed; renaming one of them resolves it).
+unique, both enforced by the database: slugs by a unique index, names by a unique index on
+``lower(name)`` (migration 0008). The full rule is Python's ``casefold``, checked here before
+writing for the clear error; the index settles races. SQLite's ``lower()`` folds only ASCII
+letters, so there two editors creating "Ärger" and "ärger" in the same instant could still
+both succeed (renaming one resolves it); PostgreSQL folds every letter.
 
 Tag writes do not bump the versions of the posts they touch: they are housekeeping of the
 taxonomy, not edits of a post, and must not make editors of those posts conflict. Listeners
@@ -20,12 +22,11 @@ from cms.errors import Conflict, InvalidInput, NotFound
 from cms.models import PostTag, Tag
 from cms.permissions import Permission
 from cms.services.editing import SlugTaken, announce, require
+from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.validation import (
     MAX_DESCRIPTION_LENGTH,
     MAX_TAG_NAME_LENGTH,
     Problems,
-    free_slug,
-    slug_base,
 )
 from cms.webhooks.outbox import enqueue_webhook_events
 
@@ -39,13 +40,19 @@ async def create_tag(
     problems.raise_if_any()
     await _check_unique(problems, name=name.strip(), slug=slug)
     problems.raise_if_any()
-    chosen = slug or await free_slug(Tag, slug_base(name))
+
+    async def insert(chosen: str) -> Tag:
+        return await Tag.create(name=name.strip(), slug=chosen, description=description)
+
     try:
         async with in_transaction():
-            tag = await Tag.create(name=name.strip(), slug=chosen, description=description)
+            if slug is None:
+                tag = await insert_with_free_slug(Tag, slug_base(name), insert)
+            else:
+                tag = await insert(slug)
             await enqueue_webhook_events("tag.created", tag_ids=[tag.id])
     except IntegrityError as exc:
-        raise SlugTaken(chosen) from exc
+        raise _lost_race(exc, name=name.strip(), slug=slug) from exc
     await announce("tag.created", tag_ids=[tag.id])
     return tag
 
@@ -78,7 +85,7 @@ async def update_tag(
             await tag.save()
             await enqueue_webhook_events("tag.updated", tag_ids=[tag.id])
     except IntegrityError as exc:
-        raise SlugTaken(tag.slug) from exc
+        raise _lost_race(exc, name=tag.name, slug=tag.slug) from exc
     await announce("tag.updated", tag_ids=[tag.id], post_ids=await _posts_of(tag.id))
     return tag
 
@@ -121,6 +128,19 @@ async def _find(tag_id: int, *, field: str = "id") -> Tag:
     return tag
 
 
+def _lost_race(exc: IntegrityError, *, name: str, slug: str | None) -> Exception:
+    """The CONFLICT for a write that another one beat to a name or a slug since the checks."""
+    if is_slug_clash(exc):
+        # Generated slugs retry on their own; only one the client chose is lost.
+        return SlugTaken(slug) if slug is not None else exc
+    # The unique index on lower(name), tag_name_folded_key; anything else is a bug.
+    return _name_taken(name) if "name" in str(exc).lower() else exc
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"A tag named {name!r} already exists.", field="name")
+
+
 async def _posts_of(tag_id: int) -> list[int]:
     return [row["post_id"] for row in await PostTag.filter(tag_id=tag_id).values("post_id")]
 
@@ -143,6 +163,6 @@ async def _check_unique(
         wanted = name.casefold()
         names = await others.values_list("name", flat=True)
         if any(str(other).casefold() == wanted for other in names):
-            problems.add(Conflict(f"A tag named {name!r} already exists.", field="name"))
+            problems.add(_name_taken(name))
     if slug is not None and await others.filter(slug=slug).exists():
         problems.add(SlugTaken(slug))

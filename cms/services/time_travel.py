@@ -20,7 +20,7 @@ from datetime import datetime
 
 from cms.errors import InvalidInput
 from cms.models import Post, PostStatus, Revision
-from cms.services.inputs import check_slug
+from cms.services.inputs import check_instant, check_slug
 from cms.services.snapshots import SectionSnapshot, snapshot_of
 from cms.services.visibility import LIVE_STATUSES, Visibility
 
@@ -53,6 +53,7 @@ async def post_as_of(
     """The post as it was at ``as_of``, if this viewer may see that state; else None."""
     if as_of.tzinfo is None:
         raise InvalidInput("`asOf` needs a time zone, e.g. 2026-01-01T12:00:00Z.", field="asOf")
+    check_instant(as_of, field="asOf")
     check_slug(slug, field="slug")
     as_of = min(as_of, visibility.now)
     queryset = Post.filter(deleted_at__isnull=True)

@@ -9,11 +9,8 @@ list positions for nested values (``sections.3.body``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from slugify import slugify
-from tortoise.models import Model
 
 from cms.errors import CMSError, InvalidInput
 from cms.services.inputs import MAX_SLUG_LENGTH, check_text
@@ -138,28 +135,3 @@ def normalize_heading(heading: str | None) -> str | None:
     if heading is None or not heading.strip():
         return None
     return heading.strip()
-
-
-def slug_base(text: str) -> str:
-    """The slug ``text`` suggests, short enough to take a ``-NNN`` suffix; never empty."""
-    # Leave room for a suffix such as "-9999" within the column.
-    return slugify(text, max_length=MAX_SLUG_LENGTH - 5, word_boundary=True) or "untitled"
-
-
-async def free_slug(model: type[Model], base: str, *, exclude_id: int | None = None) -> str:
-    """``base`` if no row of ``model`` has it, else the first free ``base-2``, ``base-3``..."""
-    queryset = model.filter(slug__startswith=base)
-    if exclude_id is not None:
-        queryset = queryset.exclude(id=exclude_id)
-    taken = {row["slug"] for row in await queryset.values("slug")}
-    return next(candidate for candidate in _candidates(base) if candidate not in taken)
-
-
-def _candidates(base: str) -> Iterable[str]:
-    yield base
-    n = 2
-    while True:
-        suffix = f"-{n}"
-        # Never longer than the column, however many namesakes came before.
-        yield base[: MAX_SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
-        n += 1

@@ -5,7 +5,9 @@ token) says. Unchecked, that reaches what only the server can: the cloud metadat
 169.254.169.254, databases and admin panels on the private network, services on loopback.
 So a URL must be http or https, and every address its host resolves to must be public: no
 private (10/8, 172.16/12, 192.168/16, fc00::/7), loopback, link-local, multicast, reserved,
-shared (100.64/10) or unspecified address, IPv4-mapped IPv6 forms included.
+shared (100.64/10) or unspecified address. IPv6 forms that carry an IPv4 address are judged by
+that address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96)
+and 6to4 (2002::/16); local-use NAT64 (64:ff9b:1::/48) and Teredo (2001::/32) are refused.
 
 The host is resolved when the webhook is saved *and* before every attempt, and the attempt
 connects to an address that was just checked (``Target.pinned_url``), never resolving the name
@@ -93,10 +95,40 @@ def check_url(raw: str) -> httpx.URL:
     return url
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packets end up at: NAT64's
+# well-known prefix (RFC 6052), and the deprecated IPv4-compatible form (RFC 4291).
+_IPV4_IN_LOW_BITS = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::/96"),
+)
+# Refused whatever they carry: local-use NAT64 (RFC 8215) translates into a local network by
+# definition, and Teredo (RFC 4380) tunnels through a relay to a NAT-ed IPv4 client.
+_NEVER_PUBLIC = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("2001::/32"),
+)
+
+
 def is_public_address(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether ``address``, or the IPv4 address an IPv6 one carries, is public unicast."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _NEVER_PUBLIC):
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that ``address`` leads to, if it is one of IPv6's IPv4 forms."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:  # 2002::/16: the 6to4 site's IPv4 address in bits 16-47
+        return address.sixtofour
+    if any(address in network for network in _IPV4_IN_LOW_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
 
 
 async def resolve_target(

@@ -221,6 +221,20 @@ async def test_a_name_that_now_resolves_to_loopback_is_refused_at_send_time(
     assert "127.0.0.1, which is not a public address" in delivery.last_error
 
 
+async def test_a_name_that_now_resolves_to_nat64_of_loopback_is_refused_at_send_time(
+    clock: Clock, receiver: Receiver, make_dispatcher: MakeDispatcher
+) -> None:
+    webhook = await make_webhook(url="https://rebind.example.com/cms")
+    await enqueue_publication(clock)
+
+    await make_dispatcher(allow_private=False, resolver=resolves_to("64:ff9b::7f00:1")).run_once()
+
+    assert receiver.requests == []
+    delivery = await WebhookDelivery.get(webhook_id=webhook.id)
+    assert delivery.status is DeliveryStatus.PENDING
+    assert "64:ff9b::7f00:1, which is not a public address" in delivery.last_error
+
+
 async def test_a_request_goes_to_the_address_that_was_checked(
     clock: Clock, receiver: Receiver, make_dispatcher: MakeDispatcher
 ) -> None:

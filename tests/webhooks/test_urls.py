@@ -6,6 +6,20 @@ import pytest
 
 from cms.webhooks.urls import Resolver, UnsafeURL, resolve_target
 
+# IPv6 addresses that carry an internal IPv4 address (or lead to one) in their bits.
+EMBEDDED_PRIVATE_URLS = [
+    pytest.param("http://[64:ff9b::7f00:1]/hook", id="nat64-loopback"),
+    pytest.param("http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", id="nat64-metadata"),
+    pytest.param("http://[64:ff9b:1::a00:1]/hook", id="local-use-nat64"),
+    pytest.param("http://[2002:7f00:1::]/hook", id="6to4-loopback"),
+    pytest.param("http://[2002:c0a8:101::1]/hook", id="6to4-private-192"),
+    pytest.param("http://[::127.0.0.1]/hook", id="ipv4-compatible-loopback"),
+    pytest.param("http://[::10.0.0.1]/hook", id="ipv4-compatible-private"),
+    pytest.param("http://[::ffff:10.0.0.1]/hook", id="ipv4-mapped-private"),
+    pytest.param("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", id="teredo-loopback"),
+    pytest.param("http://[2001:0:5db8:d822::1]/hook", id="teredo"),
+]
+
 
 def resolves_to(*addresses: str) -> Resolver:
     async def resolver(host: str, port: int) -> list[str]:
@@ -31,11 +45,43 @@ def resolves_to(*addresses: str) -> Resolver:
         pytest.param("http://[fd00::1]/hook", id="ipv6-unique-local"),
         pytest.param("http://[::ffff:127.0.0.1]/hook", id="ipv4-mapped-loopback"),
         pytest.param("http://localhost:8000/hook", id="name-resolving-to-loopback"),
+        *EMBEDDED_PRIVATE_URLS,
     ],
 )
 async def test_a_url_reaching_a_non_public_address_is_refused(url: str) -> None:
     with pytest.raises(UnsafeURL, match="not a public address"):
         await resolve_target(url, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param("64:ff9b::a00:1", id="nat64-of-10.0.0.1"),
+        pytest.param("2002:a9fe:a9fe::1", id="6to4-of-metadata"),
+        pytest.param("::7f00:1", id="ipv4-compatible-loopback"),
+    ],
+)
+async def test_a_name_resolving_to_an_ipv6_form_of_a_private_ipv4_is_refused(
+    address: str,
+) -> None:
+    with pytest.raises(UnsafeURL, match="not a public address"):
+        await resolve_target(
+            "https://hooks.example.com/", allow_private=False, resolver=resolves_to(address)
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # An IPv6-only network reaches IPv4 receivers through NAT64 (DNS64 answers these).
+        pytest.param("https://[64:ff9b::5db8:d822]/hook", id="nat64-of-public"),
+        pytest.param("https://[2002:5db8:d822::1]/hook", id="6to4-of-public"),
+        pytest.param("https://[2606:4700:4700::1111]/hook", id="native-ipv6"),
+    ],
+)
+async def test_ipv6_forms_of_public_addresses_are_accepted(url: str) -> None:
+    target = await resolve_target(url, allow_private=False)
+    assert target.address is not None
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Arguments are read per request with graphql-core's ``get_argument_values`` (the coercion the
 standard executor applies) and checked by the same service code as the resolvers
-(``PageRequest.from_args``, ``check_slug``, ``find_posts``). Whatever the standard executor
+(``PageRequest.from_args``, ``check_slug``, ``check_criteria``). Whatever the standard executor
 would answer with an error, or with anything but the data built here, raises
 :class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole operation to
 the standard executor, which produces the exact error.
@@ -55,7 +55,7 @@ from cms.models import Author, Post, Tag
 from cms.services.inputs import check_slug
 from cms.services.pagination import PageRequest
 from cms.services.post_pages import PageSpec
-from cms.services.posts import PostCriteria, find_posts, sort_key_for
+from cms.services.posts import PostCriteria, check_criteria, sort_key_for
 
 __all__ = ["execute_plan"]
 
@@ -188,9 +188,8 @@ class _Run:
         if not set(given) <= set(_FILTER_FIELDS):
             raise Unplannable("a filter field without a plan")
         criteria = PostFilter(**{_FILTER_FIELDS[k]: v for k, v in given.items()}).to_criteria()
-        if criteria.tag or criteria.author or criteria.tags_any:
-            # Checks the slugs as the resolver's find_posts does; raises InvalidInput.
-            find_posts(self.visibility, criteria)
+        # The resolver's find_posts makes the same checks; raises InvalidInput.
+        check_criteria(criteria)
         return criteria
 
     async def post_pages(self, field: Connection, rows: list[Row]) -> dict[int | None, Page]:
