@@ -39,7 +39,7 @@ async def _drop_index(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_webhooks')]
+    dependencies = [('models', '0007_account_lifecycle')]
 
     initial = False
 
