@@ -1,9 +1,10 @@
-"""How many WebSocket connections each client address may hold open at once.
+"""How many WebSocket connections each client may hold open at once.
 
-Counted per worker process, like the login throttle: with several workers a client may hold
-``limit`` connections on each. Behind a reverse proxy the address is the one uvicorn reports,
-so run it with ``--proxy-headers`` and ``--forwarded-allow-ips`` naming the proxy, or every
-client shares the proxy's address and its allowance.
+A client is :func:`cms.web.client_address.client_key` of its address: IPv6 clients are counted
+per /64, since one host can take a new address of its /64 for every connection. Counted per
+worker process: with several workers a client may hold ``limit`` connections on each. Behind a
+reverse proxy the address is the one :mod:`cms.web.proxies` resolved (``CMS_TRUSTED_PROXIES``),
+or every client shares the proxy's address and its allowance.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __all__ = ["ConnectionLimiter"]
 
 
 class ConnectionLimiter:
-    """Counts open connections per client address and refuses those beyond ``limit``."""
+    """Counts open connections per client key and refuses those beyond ``limit``."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit

@@ -128,18 +128,19 @@ async def log_in(
 ) -> SignedIn:
     """Check a password and issue a session token.
 
-    Raises ``Throttled`` (before any hashing) when the account or the client address has
-    made too many attempts, and ``Unauthenticated`` with the same message whether the email is
-    unknown, the password wrong or the account deactivated.
+    Raises ``Throttled`` (before any hashing) when the client address, or it on this account,
+    has made too many attempts (see :mod:`cms.auth.throttle`), and ``Unauthenticated`` with the
+    same message whether the email is unknown, the password wrong or the account deactivated.
     """
     email = normalize_email(email)
-    wait = throttle.attempt(f"account:{email}", f"address:{client_address}")
+    wait = await throttle.attempt(email, client_address)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise Throttled(
             f"Too many login attempts. Try again in {seconds} seconds.", retry_after=seconds
         )
     if len(password) > MAX_PASSWORD_LENGTH:
+        await throttle.failed(email)
         raise Unauthenticated(INVALID_LOGIN)
     # An address no column could hold (or with NUL, which PostgreSQL refuses) names nobody.
     plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
@@ -147,7 +148,9 @@ async def log_in(
     # Unknown accounts are checked against a decoy hash: failing takes as long either way.
     verification = await hashing.check(author.password_hash if author else None, password)
     if author is None or not author.is_active or not verification.matches:
+        await throttle.failed(email)
         raise Unauthenticated(INVALID_LOGIN)
+    await throttle.succeeded(email, client_address)
     if verification.needs_rehash:
         # The only moment the plain password is at hand to upgrade the stored hash.
         author.password_hash = await hashing.hash(password)

@@ -38,6 +38,7 @@ from cms.graphql.payloads import user_errors
 from cms.graphql.permissions import IsAuthenticated, require
 from cms.permissions import ROLE_PERMISSIONS, Permission
 from cms.services import accounts
+from cms.web.client_address import connection_key
 
 # Failures a client can fix by changing its input; permission failures are not among them.
 EXPECTED = (InvalidInput, NotFound, Conflict, Throttled)
@@ -48,10 +49,9 @@ def _hashing(info: Info) -> PasswordHashing:
 
 
 def _client_address(info: Info) -> str:
-    # The peer uvicorn reports; behind a proxy, run uvicorn with --forwarded-allow-ips so that
-    # this is the real client and not the proxy (else every client shares one bucket).
-    client = info.context.request.client
-    return client.host if client else "unknown"
+    # The client as cms.web.proxies resolved it (behind trusted proxies, the real client), with
+    # IPv6 grouped by /64 like every per-client limit.
+    return connection_key(info.context.request.scope)
 
 
 def _pk(global_id: str, type_name: str) -> int:
