@@ -84,5 +84,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         max_backoff=settings.login_max_backoff_seconds,
     )
     # The subscriptions' broadcaster and connection caps (see cms.realtime).
-    app.state.live = LiveUpdates.from_settings(settings)
+    app.state.live = LiveUpdates.from_settings(settings, limit_store)
     return app

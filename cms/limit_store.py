@@ -13,9 +13,12 @@ outage must not hang every request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool, Redis
 
 __all__ = ["LimitStore"]
 
@@ -24,14 +27,20 @@ REDIS_TIMEOUT = 0.5
 
 
 class LimitStore:
-    """A ``limits`` storage and what closing it takes."""
+    """A ``limits`` storage, the Redis client behind it (if any), and what closing them takes.
+
+    ``redis`` is for counters the ``limits`` library has no strategy for (WebSocket connections
+    held open); keys of its own start with ``prefix`` too.
+    """
 
     def __init__(self, redis_url: str | None = None, *, prefix: str = "cms:limits") -> None:
-        self._pool: Any = None
+        self.prefix = prefix
+        self.redis: Redis | None = None
+        self._pool: ConnectionPool | None = None
         if redis_url is None:
             self.storage: Storage = MemoryStorage()
             return
-        from redis.asyncio import ConnectionPool
+        from redis.asyncio import ConnectionPool, Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
@@ -41,6 +50,7 @@ class LimitStore:
             socket_timeout=REDIS_TIMEOUT,
             retry=Retry(NoBackoff(), 0),
         )
+        self.redis = Redis(connection_pool=self._pool)
         # The pool says where Redis is (redis://, rediss:// or unix://); limits only needs to
         # know that it talks to Redis. It types its pass-through options as scalars.
         options: dict[str, Any] = {"connection_pool": self._pool}

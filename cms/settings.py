@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     # Redis, shared by the workers; /readyz checks that it answers when this is set.
     redis_url: str | None = None
     # Subscriptions (README "Subscriptions"): operations per WebSocket connection, connections
-    # per client address (per worker process), and events queued per subscription for a client
-    # that reads slowly (beyond that the oldest are dropped).
+    # per client (IPv6: per /64; for all workers with Redis), and events queued per subscription
+    # for a client that reads slowly (beyond that the oldest are dropped).
     ws_max_subscriptions: int = Field(default=10, ge=1)
     ws_max_connections_per_client: int = Field(default=20, ge=1)
     ws_queue_size: int = Field(default=100, ge=1)

@@ -10,7 +10,7 @@ Close codes (besides the protocol's own 4400, 4401, 4408, 4409, 4429):
 
 - 4403 the credentials in ``connection_init`` are malformed, unknown, expired or revoked;
 - 1013 ("try again later") the client's address (IPv6: its /64) already holds
-  ``CMS_WS_MAX_CONNECTIONS_PER_CLIENT`` connections to this worker.
+  ``CMS_WS_MAX_CONNECTIONS_PER_CLIENT`` connections (to any worker, with Redis).
 
 Every operation (``subscribe`` message) takes one request from the client's allowance
 (``CMS_RATE_LIMIT_REQUESTS``), the same one its HTTP requests draw from, and its estimated
@@ -79,16 +79,13 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         websocket = _websocket(self.context)
         live = live_updates(websocket)
         self.max_subscriptions_per_connection = live.max_subscriptions
-        address = connection_key(websocket.scope)
-        if not live.connections.acquire(address):
-            await self.websocket.close(
-                code=TOO_MANY_CONNECTIONS, reason="Too many connections from this address"
-            )
-            return
-        try:
+        async with live.connections.hold(connection_key(websocket.scope)) as admitted:
+            if not admitted:
+                await self.websocket.close(
+                    code=TOO_MANY_CONNECTIONS, reason="Too many connections from this address"
+                )
+                return
             await super().handle()
-        finally:
-            live.connections.release(address)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload") or {}

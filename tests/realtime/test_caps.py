@@ -70,7 +70,7 @@ async def test_a_client_address_may_hold_only_so_many_connections(capped_app: St
         async with connected(capped_app) as again:
             assert (await again.init())["type"] == "connection_ack"
     live: LiveUpdates = capped_app.state.live
-    assert live.connections.open_connections("127.0.0.1") == 0
+    assert await live.connections.open_connections("127.0.0.1") == 0
 
 
 async def test_a_slow_reader_keeps_only_the_newest_changes_queued(
