@@ -5,6 +5,7 @@ The buckets take an injected clock, so that refilling is tested by moving time, 
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -204,6 +205,9 @@ async def test_a_client_over_its_cost_allowance_gets_429_before_any_sql(
     assert refused.headers["Retry-After"] == "89"
 
 
+LOGIN_ERRORS = (
+    'mutation { login(input: {email: "a@b.example", password: "x"}) { errors { code } } }'
+)
 ONE_LOGIN = 'mutation { login(input: {email: "a@b.example", password: "x"}) { token } }'
 LOGINS = """
 mutation {
@@ -227,3 +231,24 @@ async def test_sign_in_attempts_past_the_allowance_are_refused_before_any_work(
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert "sign-in attempts" in error["message"]
     assert allowed.status_code == 200, "the refused attempts should have cost nothing"
+
+
+def unreachable_redis() -> str:
+    """A Redis URL nothing answers at (a port just freed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+# An outage of the shared counters must not become an outage of the site, nor open the door
+# to password guessing.
+async def test_without_its_store_the_api_answers_and_sign_in_waits(
+    app_client: OpenClient,
+) -> None:
+    async with app_client(redis_url=unreachable_redis(), rate_limit_requests=1) as client:
+        answered = [await client.post("/graphql", json=TYPENAME) for _ in range(3)]
+        login = await client.post("/graphql", json={"query": LOGIN_ERRORS})
+    assert {response.status_code for response in answered} == {200}
+    assert "RateLimit-Limit" not in answered[0].headers
+    assert login.json()["data"]["login"]["errors"][0]["code"] == "THROTTLED"
