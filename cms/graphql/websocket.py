@@ -50,7 +50,7 @@ from cms.graphql.context import Context, Loaders
 from cms.realtime import LiveUpdates
 from cms.services.visibility import Visibility
 from cms.web.client_address import connection_key
-from cms.web.ratelimit import RATE_LIMITED, RateLimits
+from cms.web.ratelimit import RATE_LIMITED, RateLimits, too_many_requests
 
 __all__ = [
     "INVALID_CREDENTIALS",
@@ -99,9 +99,9 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and not await self._within_rate_limit(message):
-            return
         if self.connection_acknowledged:
+            if not await self._within_rate_limit(message):
+                return
             # Each operation starts from fresh loaders (a query over the socket must not read
             # what an earlier one cached) and from a token that is still valid.
             try:
@@ -125,8 +125,7 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if decision is None or decision.allowed:
             return True
         error = GraphQLError(
-            f"Too many requests from this client: at most {decision.limit} a minute. "
-            f"Try again in {decision.retry_after} s.",
+            too_many_requests(decision),
             extensions={"code": RATE_LIMITED, "retryAfter": decision.retry_after},
         )
         await self.send_message(

@@ -57,6 +57,7 @@ __all__ = [
     "RateLimitMiddleware",
     "RateLimits",
     "decide",
+    "too_many_requests",
 ]
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -125,6 +126,14 @@ def decide(window: Window, *, limit: int, amount: int, allowed: bool, expiry: fl
         remaining=max(0, limit - used),
         reset=math.ceil(reset),
         retry_after=max(1, math.ceil(retry)) if not allowed else 0,
+    )
+
+
+def too_many_requests(decision: Decision) -> str:
+    """The message refusing a request (over HTTP or WebSocket) past the request allowance."""
+    return (
+        f"Too many requests from this client: at most {decision.limit} a minute. "
+        f"Try again in {decision.retry_after} s."
     )
 
 
@@ -214,8 +223,7 @@ class RateLimitMiddleware:
                 return
             response = error_response(
                 429,
-                f"Too many requests from this client: at most {decision.limit} a minute. "
-                f"Try again in {decision.retry_after} s.",
+                too_many_requests(decision),
                 RATE_LIMITED,
                 headers=decision.headers(),
                 retryAfter=decision.retry_after,
