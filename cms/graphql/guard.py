@@ -209,8 +209,9 @@ class OperationGuard(SchemaExtension):
             )
             if limit is not None and amount
         ]
-        # Check every allowance before taking from any, so that a refusal costs nothing.
-        for limit, amount, what in charges:
+        # With several, check every allowance before taking from any, so that a refusal costs
+        # nothing (a take that is refused takes nothing, so one needs no check).
+        for limit, amount, what in charges if len(charges) > 1 else ():
             decision = await limit.check(key, amount)
             if decision is not None and not decision.allowed:
                 return self._rate_limited(decision, what)
