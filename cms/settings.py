@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(default=2, ge=1)
     # How long a token issued by `login` stays valid (ISO 8601 like P14D, or seconds).
     session_lifetime: timedelta = Field(default=timedelta(days=14), gt=timedelta(0))
-    # Login attempts per client address, and per account from one address: a burst in any
-    # burst * refill seconds (see cms.auth.throttle).
+    # Login attempts on one account from one client address: a burst in any burst * refill
+    # seconds; from one address on any accounts, three bursts (see cms.auth.throttle).
     login_burst: int = Field(default=10, ge=1)
     login_refill_seconds: float = Field(default=30.0, gt=0)
     # How often the app looks for scheduled posts whose time has come, to record them as
