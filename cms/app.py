@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from cms.auth.throttle import LoginThrottle
 from cms.db import database
 from cms.graphql.view import GraphQLView
+from cms.limit_store import LimitStore
 from cms.observability.logging import configure_logging
 from cms.observability.metrics import metrics_endpoint
 from cms.observability.middleware import ObservabilityMiddleware
@@ -54,11 +55,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             await running.enter_async_context(app.state.live.running())
             # The response cache serves only while it hears content changes (cms.cache).
             await running.enter_async_context(view.running())
+            running.push_async_callback(limit_store.close)
             yield
 
-    # Per-client request, cost and login budgets (see cms.web.ratelimit), shared by the
-    # rate-limit middleware and the GraphQL layer (cms.graphql.guard).
-    rate_limits = RateLimits.from_settings(settings)
+    # Every per-client counter, in Redis when configured (see cms.limit_store): the request,
+    # cost and login allowances (cms.web.ratelimit) that the rate-limit middleware and the
+    # GraphQL layer (cms.graphql.guard) draw from, login throttles, WebSocket caps.
+    limit_store = LimitStore(settings.redis_url, prefix=settings.limits_key_prefix)
+    rate_limits = RateLimits.from_settings(settings, limit_store)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -73,10 +77,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     app.state.rate_limits = rate_limits
-    # In-process login attempt counts (one per worker: see cms.auth.throttle).
     app.state.login_throttle = LoginThrottle(
-        burst=settings.login_burst, refill_seconds=settings.login_refill_seconds
+        limit_store,
+        burst=settings.login_burst,
+        refill_seconds=settings.login_refill_seconds,
+        max_backoff=settings.login_max_backoff_seconds,
     )
     # The subscriptions' broadcaster and connection caps (see cms.realtime).
-    app.state.live = LiveUpdates.from_settings(settings)
+    app.state.live = LiveUpdates.from_settings(settings, limit_store)
     return app

@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(default=2, ge=1)
     # How long a token issued by `login` stays valid (ISO 8601 like P14D, or seconds).
     session_lifetime: timedelta = Field(default=timedelta(days=14), gt=timedelta(0))
-    # Login attempts per account and per client address: a burst, then one per interval.
+    # Login attempts on one account from one client address: a burst in any burst * refill
+    # seconds; from one address on any accounts, three bursts (see cms.auth.throttle).
     login_burst: int = Field(default=10, ge=1)
     login_refill_seconds: float = Field(default=30.0, gt=0)
     # How often the app looks for scheduled posts whose time has come, to record them as
@@ -84,8 +85,8 @@ class Settings(BaseSettings):
     # Redis, shared by the workers; /readyz checks that it answers when this is set.
     redis_url: str | None = None
     # Subscriptions (README "Subscriptions"): operations per WebSocket connection, connections
-    # per client address (per worker process), and events queued per subscription for a client
-    # that reads slowly (beyond that the oldest are dropped).
+    # per client (IPv6: per /64; for all workers with Redis), and events queued per subscription
+    # for a client that reads slowly (beyond that the oldest are dropped).
     ws_max_subscriptions: int = Field(default=10, ge=1)
     ws_max_connections_per_client: int = Field(default=20, ge=1)
     ws_queue_size: int = Field(default=100, ge=1)
@@ -140,6 +141,12 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(default=600, ge=0)
     rate_limit_cost: int = Field(default=100_000, ge=0)
     rate_limit_logins: int = Field(default=20, ge=0)
+    # Shared limits (cms.limit_store): with CMS_REDIS_URL the counters above, the login
+    # throttle and the WebSocket caps live in Redis under this prefix, once for all workers.
+    limits_key_prefix: str = Field(default="cms:limits", min_length=1)
+    # An account under attack lets each address try it once per back-off period, doubling with
+    # its failures up to this many seconds (a stranger can delay its owner no longer).
+    login_max_backoff_seconds: float = Field(default=900.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -1,96 +1,130 @@
-"""Login throttling: token buckets per account and per client address, kept in this process.
+"""Login throttling that slows guessing without letting a stranger lock an account.
 
-Each key (a normalised email address, a client address) owns a bucket holding up to ``burst``
-attempts that refills at one attempt per ``refill_seconds``. Every login attempt, successful or
-not, takes one attempt from both of its buckets *before* any password is hashed, and takes it
-synchronously: concurrent attempts (say, ten aliased ``login`` fields in one request) cannot all
-pass the check before one of them is counted. When either bucket is empty the attempt is refused
-with the time until it would be allowed, and no hashing happens.
+Three counters, kept in the app's :class:`~cms.limit_store.LimitStore` (so shared by every
+worker when Redis is configured), decide whether a login attempt may check its password:
 
-The state lives in memory, so it is per process: with several workers each keeps its own
-buckets and an attacker gets ``burst`` attempts per worker. A shared store (Redis) is needed for
-multi-worker deployments.
+- **per account and address**: at most ``burst`` attempts on one account from one client
+  address (IPv6: its /64) in any ``burst * refill_seconds`` seconds. A successful login clears
+  it. Failures elsewhere never touch it, so nobody can lock the owner out from another address;
+- **per address**: three times that, whatever the accounts (several people may share an
+  address): one address cannot spray passwords across many accounts;
+- **account back-off**: every failure on an account, from anywhere, is counted for an hour.
+  Past ``burst`` failures each address may try that account once per back-off period, which
+  starts at ``refill_seconds`` and doubles each time the failures double, up to
+  ``max_backoff`` seconds. An address that has not tried the account during the current
+  period always gets its attempt: the owner's correct password goes through at once from a
+  fresh address, and after at most ``max_backoff`` seconds from any address; guessing from
+  many addresses costs one guess per address and period.
+
+An attempt takes from its counters *before* any password is hashed, atomically in the store,
+so that concurrent attempts (ten aliased ``login`` fields in one request) cannot all pass a
+check before one of them is counted. A refused attempt is told how long to wait and hashes
+nothing; it counts against none of its counters (barring a race with a concurrent attempt).
+
+When the store cannot be reached, logins are refused for a moment: failing open would let
+guessing run unthrottled.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-__all__ = ["LoginThrottle", "TokenBucket"]
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
-Clock = Callable[[], float]
+from cms.limit_store import LimitStore
+from cms.observability.logging import get_logger
 
+__all__ = ["LoginThrottle"]
 
-@dataclass
-class TokenBucket:
-    """Up to ``capacity`` attempts, refilled continuously at ``rate`` attempts per second."""
+FAILURE_WINDOW = RateLimitItemPerHour(1, namespace="login-failures")
+UNAVAILABLE_WAIT = 5.0
+ADDRESS_BURSTS = 3
 
-    capacity: float
-    rate: float
-    tokens: float
-    updated_at: float
-
-    def refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.updated_at)
-        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
-        self.updated_at = now
-
-    def wait_time(self) -> float:
-        """Seconds until one whole attempt is available (0 if one is available now)."""
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def is_full(self) -> bool:
-        return self.tokens >= self.capacity
+log = get_logger("cms.auth.throttle")
 
 
-@dataclass
 class LoginThrottle:
-    """Allows a burst of ``burst`` login attempts per key, then one per ``refill_seconds``."""
+    """Decides whether a login attempt may check its password, and learns how it went."""
 
-    burst: int = 10
-    refill_seconds: float = 30.0
-    clock: Clock = time.monotonic
-    # Buckets of keys nobody has tried lately are dropped once this many exist, so that a
-    # spray of made-up email addresses cannot grow memory without bound.
-    max_keys: int = 100_000
-    _buckets: dict[str, TokenBucket] = field(default_factory=dict, init=False, repr=False)
+    def __init__(
+        self,
+        store: LimitStore,
+        *,
+        burst: int = 10,
+        refill_seconds: float = 30.0,
+        max_backoff: float = 900.0,
+    ) -> None:
+        self.storage = store.storage
+        self.limiter = MovingWindowRateLimiter(store.storage)
+        self.burst = burst
+        self.refill_seconds = refill_seconds
+        self.max_backoff = max_backoff
+        period = math.ceil(burst * refill_seconds)
+        self.per_address = RateLimitItemPerSecond(
+            ADDRESS_BURSTS * burst, period, namespace="login-address"
+        )
+        self.per_pair = RateLimitItemPerSecond(burst, period, namespace="login-pair")
 
-    def attempt(self, *keys: str) -> float:
-        """Count one attempt against every key; 0 if allowed, else seconds to wait.
-
-        A refused attempt counts against none of the keys.
-        """
-        now = self.clock()
-        buckets = [self._bucket(key, now) for key in keys]
-        wait = max((bucket.wait_time() for bucket in buckets), default=0.0)
-        if wait > 0:
-            return wait
-        for bucket in buckets:
-            bucket.tokens -= 1
+    async def attempt(self, account: str, address: str) -> float:
+        """Count one attempt by ``address`` on ``account``: 0 if it may go on, else seconds."""
+        account = _account_key(account)
+        try:
+            limits: list[tuple[RateLimitItem, tuple[str, ...]]] = [
+                (self.per_address, (address,)),
+                (self.per_pair, (account, address)),
+            ]
+            failures = await self.storage.get(FAILURE_WINDOW.key_for(account))
+            backoff = self.backoff(failures)
+            if backoff:
+                gate = RateLimitItemPerSecond(1, backoff, namespace="login-backoff")
+                limits.append((gate, (account, address)))
+            for item, keys in limits:
+                if not await self.limiter.test(item, *keys):
+                    return await self._wait(item, keys)
+            for item, keys in limits:
+                if not await self.limiter.hit(item, *keys):
+                    return await self._wait(item, keys)
+        except StorageError as exc:
+            log.warning("login throttle store unreachable", error=str(exc))
+            return UNAVAILABLE_WAIT
         return 0.0
 
-    def _bucket(self, key: str, now: float) -> TokenBucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.max_keys:
-                self._forget_idle(now)
-            bucket = self._buckets[key] = TokenBucket(
-                capacity=self.burst,
-                rate=1 / self.refill_seconds,
-                tokens=self.burst,
-                updated_at=now,
-            )
-        else:
-            bucket.refill(now)
-        return bucket
+    async def failed(self, account: str) -> None:
+        """Record a failed attempt on ``account`` (it lengthens the account's back-off)."""
+        account = _account_key(account)
+        try:
+            await self.storage.incr(FAILURE_WINDOW.key_for(account), FAILURE_WINDOW.get_expiry())
+        except StorageError as exc:
+            log.warning("login throttle store unreachable", error=str(exc))
 
-    def _forget_idle(self, now: float) -> None:
-        for key, bucket in list(self._buckets.items()):
-            bucket.refill(now)
-            if bucket.is_full():  # a full bucket is the same as no bucket
-                del self._buckets[key]
-        # Still full of throttled keys: drop the oldest rather than refuse to track new ones.
-        while len(self._buckets) >= self.max_keys:
-            del self._buckets[next(iter(self._buckets))]
+    async def succeeded(self, account: str, address: str) -> None:
+        """Forget the failures of ``address`` on ``account``: its owner is back."""
+        account = _account_key(account)
+        try:
+            await self.limiter.clear(self.per_pair, account, address)
+        except StorageError as exc:
+            log.warning("login throttle store unreachable", error=str(exc))
+
+    async def failures(self, account: str) -> int:
+        """Failed attempts on ``account`` in the last hour (roughly: the count expires whole)."""
+        return int(await self.storage.get(FAILURE_WINDOW.key_for(_account_key(account))))
+
+    def backoff(self, failures: int) -> int:
+        """Seconds each address must leave between attempts on an account with ``failures``."""
+        if failures < self.burst:
+            return 0
+        doublings = int(math.log2(failures / self.burst))
+        return math.ceil(min(self.max_backoff, math.ldexp(self.refill_seconds, doublings)))
+
+    async def _wait(self, item: RateLimitItem, keys: tuple[str, ...]) -> float:
+        stats = await self.limiter.get_window_stats(item, *keys)
+        return max(1.0, stats.reset_time - time.time())
+
+
+def _account_key(account: str) -> str:
+    # A digest: the store holds no email addresses, and a 100 KB "email" makes a short key.
+    return hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:32]

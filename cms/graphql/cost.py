@@ -10,6 +10,14 @@ interface (posts, sections, tags, authors). The estimate is GitHub's node count:
 - counts multiply down the tree: ``posts(first: 50) { edges { node { tags { name } } } }``
   asks for 50 posts and 20 tags for each, 1,050 nodes.
 
+Some fields cost work beyond the nodes they return, counted as that many more nodes:
+
+- ``search`` costs its page size * the query's weight (each word or phrase 1, each prefix
+  term ``word*`` 4; see :mod:`cms.services.search_syntax`), on top of the posts it returns. Its
+  ``query`` is parsed here, before anything runs: one with more terms than the syntax allows
+  (or nothing to search for) is refused as BAD_USER_INPUT on ``query``. So
+  ``search(query: "a* b*", first: 100) { edges { node { title } } }`` costs 100 + 100 * 8.
+
 Introspection fields and ``__typename`` cost nothing, nor do fields that ``@skip``/``@include``
 leave out. Fields selected twice under one response key are merged first, as execution merges
 them; fragments on different types of an abstract field both count (an upper bound).
@@ -20,7 +28,7 @@ close the estimate came (``extensions.cost.actual``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +56,24 @@ from graphql import (
     value_from_ast,
 )
 
+from cms.services.search_syntax import parse_query
+
 __all__ = ["NODE_INTERFACE", "PageSizes", "count_nodes", "estimate_cost"]
 
 NODE_INTERFACE = "Node"
+
+
+def _search_weight(arguments: Mapping[str, Any]) -> int:
+    query = arguments.get("query")
+    # Not a string: execution reports the wrong argument, and nothing runs.
+    return parse_query(query).weight if isinstance(query, str) else 1
+
+
+# The work per item of a page, by field coordinate, for fields whose cost is not only nodes.
+# Each reads the field's arguments (as coerced values) and may raise InvalidInput.
+PAGE_WORK: Mapping[tuple[str, str], Callable[[Mapping[str, Any]], int]] = {
+    ("Query", "search"): _search_weight,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +144,17 @@ class _Walk:
         self, selections: Selections, *, multiplier: int, page: int | None, pages: PageSizes
     ) -> int:
         total = 0
-        for field, nodes in self._fields(selections):
+        for owner, field, nodes in self._fields(selections):
             named = get_named_type(field.type)
             # Inside a connection, its lists (edges) hold the connection's page.
             size = page if page is not None else pages.default
             items = multiplier * size if _is_list(field.type) else multiplier
             if _is_node(named):
                 total += items
+            page_work = PAGE_WORK.get((owner.name, nodes[0].name.value))
+            if page_work is not None:
+                work = page_work(self._args(field, nodes[0]))
+                total += items * self._page(field, nodes[0], pages) * work
             below = _below(named, nodes)
             if below:
                 inner_page = self._page(field, nodes[0], pages) if _is_connection(field) else None
@@ -136,7 +163,7 @@ class _Walk:
 
     def count(self, selections: Selections, value: Mapping[str, Any]) -> int:
         total = 0
-        for field, nodes in self._fields(selections):
+        for _, field, nodes in self._fields(selections):
             key = _response_key(nodes[0])
             if key in value:
                 total += self._count_value(get_named_type(field.type), nodes, value[key])
@@ -150,8 +177,10 @@ class _Walk:
         below = _below(named, nodes)
         return _is_node(named) + (self.count(below, value) if below else 0)
 
-    def _fields(self, selections: Selections) -> Iterable[tuple[GraphQLField, list[FieldNode]]]:
-        """Each selected field once per response key: its definition and its nodes."""
+    def _fields(
+        self, selections: Selections
+    ) -> Iterable[tuple[GraphQLNamedType, GraphQLField, list[FieldNode]]]:
+        """Each selected field once per response key: its type, definition and nodes."""
         for entries in self._collect(selections).values():
             owner, first = entries[0]
             name = first.name.value
@@ -160,7 +189,7 @@ class _Walk:
             fields = getattr(owner, "fields", None)
             field = fields.get(name) if isinstance(fields, Mapping) else None
             if field is not None:
-                yield field, [node for _, node in entries]
+                yield owner, field, [node for _, node in entries]
 
     def _collect(self, selections: Selections) -> Selected:
         # The same selections are collected once per object of a list; remember them.
@@ -226,6 +255,17 @@ class _Walk:
 
     def _type(self, node: NamedTypeNode | None) -> GraphQLNamedType | None:
         return self.schema.get_type(node.name.value) if node is not None else None
+
+    def _args(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments that coerce, as execution will see them."""
+        values = {}
+        for argument in node.arguments or ():
+            definition = field.args.get(argument.name.value)
+            if definition is not None:
+                values[argument.name.value] = value_from_ast(
+                    argument.value, definition.type, self.variables
+                )
+        return values
 
     def _page(self, field: GraphQLField, node: FieldNode, pages: PageSizes) -> int:
         for name in ("first", "last"):

@@ -8,7 +8,7 @@
    ``NoSchemaIntrospectionCustomRule`` when introspection is off.
 2. **Before execution**: oversized variables (BAD_USER_INPUT); the estimated cost of
    :mod:`cms.graphql.cost` (QUERY_TOO_COMPLEX above ``CMS_MAX_QUERY_COST``); the client's cost
-   and login budgets of :mod:`cms.web.ratelimit` (RATE_LIMITED, HTTP 429). A refusal becomes
+   and login allowances of :mod:`cms.web.ratelimit` (RATE_LIMITED, HTTP 429). A refusal becomes
    the operation's result, which tells strawberry not to execute it.
 3. **During execution**: ``CMS_OPERATION_TIMEOUT``. Past it the work is cancelled (database
    queries included; a mutation's transaction rolls back) and the answer is TIMEOUT. Only
@@ -52,6 +52,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions import ValidationCache as StrawberryValidationCache
 from strawberry.types.execution import PreExecutionError
 
+from cms.errors import InvalidInput
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.limits import (
     alias_limit,
@@ -63,8 +64,9 @@ from cms.graphql.limits import (
     without_suggestions,
 )
 from cms.settings import Settings
+from cms.web.client_address import connection_key
 from cms.web.graphql_http import record_request_error, request_error_status
-from cms.web.ratelimit import RATE_LIMITED, Decision, RateLimits, client_key
+from cms.web.ratelimit import RATE_LIMITED, Decision, RateLimits
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
@@ -153,7 +155,7 @@ class OperationGuard(SchemaExtension):
         if context.result is not None or document is None:  # refused by another extension
             yield
             return
-        refusal = self._refusal(document)
+        refusal = await self._refusal(document)
         if refusal is not None:
             context.result = PreExecutionError(data=None, errors=[refusal])
             yield
@@ -174,7 +176,7 @@ class OperationGuard(SchemaExtension):
         if self._requested is not None and result is not None and self._cost_wanted:
             report_cost(context, actual=self._count(document, result.data))
 
-    def _refusal(self, document: DocumentNode) -> GraphQLError | None:
+    async def _refusal(self, document: DocumentNode) -> GraphQLError | None:
         """Why the operation may not run, or None: checked before anything executes."""
         settings = self._settings
         oversized = oversized_variable(
@@ -184,7 +186,10 @@ class OperationGuard(SchemaExtension):
         )
         if oversized is not None:
             return oversized
-        requested = self._requested = self._estimate(document)
+        try:
+            requested = self._requested = self._estimate(document)
+        except InvalidInput as exc:  # an argument the estimate had to read is unusable
+            return GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field})
         if self._cost_wanted:
             report_cost(self.execution_context, requested=requested, actual=0)
         if requested > settings.max_query_cost:
@@ -194,31 +199,35 @@ class OperationGuard(SchemaExtension):
                 "or fewer nested lists.",
                 extensions={"code": QUERY_TOO_COMPLEX, "cost": requested},
             )
-        return self._charge(requested, logins=self._logins(document))
+        return await self._charge(requested, logins=self._logins(document))
 
-    def _charge(self, requested: int, *, logins: int) -> GraphQLError | None:
-        """Take the operation's cost and its logins from the client's budgets."""
+    async def _charge(self, requested: int, *, logins: int) -> GraphQLError | None:
+        """Take the operation's cost and its logins from the client's allowances."""
         connection = self._connection
         app = connection.scope.get("app") if connection else None
         limits = getattr(getattr(app, "state", None), "rate_limits", None)
         if connection is None or not isinstance(limits, RateLimits):
             return None
-        key = client_key(connection.scope)
+        key = connection_key(connection.scope)
         charges = [
-            (buckets, amount, what)
-            for buckets, amount, what in (
+            (limit, amount, what)
+            for limit, amount, what in (
                 (limits.cost, max(1, requested), "query cost points"),
                 (limits.logins, logins, "sign-in attempts"),
             )
-            if buckets is not None and amount
+            if limit is not None and amount
         ]
-        # Check every budget before taking from any, so that a refusal costs nothing.
-        for buckets, amount, what in charges:
-            decision = buckets.check(key, amount)
-            if not decision.allowed:
+        # With several, check every allowance before taking from any, so that a refusal costs
+        # nothing (a take that is refused takes nothing, so one needs no check).
+        for limit, amount, what in charges if len(charges) > 1 else ():
+            decision = await limit.check(key, amount)
+            if decision is not None and not decision.allowed:
                 return self._rate_limited(decision, what)
-        for buckets, amount, _ in charges:
-            buckets.take(key, amount)
+        for limit, amount, what in charges:
+            # Another request of the client's may have spent the room since the check.
+            decision = await limit.take(key, amount)
+            if decision is not None and not decision.allowed:
+                return self._rate_limited(decision, what)
         return None
 
     def _rate_limited(self, decision: Decision, what: str) -> GraphQLError:

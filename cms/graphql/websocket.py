@@ -9,8 +9,14 @@ delivers, so that revoking it, or deactivating its author, takes effect on open 
 Close codes (besides the protocol's own 4400, 4401, 4408, 4409, 4429):
 
 - 4403 the credentials in ``connection_init`` are malformed, unknown, expired or revoked;
-- 1013 ("try again later") the client's address already holds
-  ``CMS_WS_MAX_CONNECTIONS_PER_CLIENT`` connections to this worker.
+- 1013 ("try again later") the client's address (IPv6: its /64) already holds
+  ``CMS_WS_MAX_CONNECTIONS_PER_CLIENT`` connections (to any worker, with Redis).
+
+Every operation (``subscribe`` message) takes one request from the client's allowance
+(``CMS_RATE_LIMIT_REQUESTS``), the same one its HTTP requests draw from, and its estimated
+cost from the cost allowance (:mod:`cms.graphql.guard`). Past either, the operation is
+answered with an ``error`` message whose error has ``extensions.code`` RATE_LIMITED and
+``retryAfter``; the connection stays open.
 
 A ``subscribe`` beyond ``CMS_WS_MAX_SUBSCRIPTIONS`` operations on one connection is answered
 with an ``error`` message for that operation ("Subscription limit reached"); the connection
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -42,6 +49,8 @@ from cms.errors import InvalidInput, Unauthenticated
 from cms.graphql.context import Context, Loaders
 from cms.realtime import LiveUpdates
 from cms.services.visibility import Visibility
+from cms.web.client_address import connection_key
+from cms.web.ratelimit import RATE_LIMITED, RateLimits, too_many_requests
 
 __all__ = [
     "INVALID_CREDENTIALS",
@@ -70,16 +79,13 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         websocket = _websocket(self.context)
         live = live_updates(websocket)
         self.max_subscriptions_per_connection = live.max_subscriptions
-        address = websocket.client.host if websocket.client else "unknown"
-        if not live.connections.acquire(address):
-            await self.websocket.close(
-                code=TOO_MANY_CONNECTIONS, reason="Too many connections from this address"
-            )
-            return
-        try:
+        async with live.connections.hold(connection_key(websocket.scope)) as admitted:
+            if not admitted:
+                await self.websocket.close(
+                    code=TOO_MANY_CONNECTIONS, reason="Too many connections from this address"
+                )
+                return
             await super().handle()
-        finally:
-            live.connections.release(address)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload") or {}
@@ -94,6 +100,8 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged:
+            if not await self._within_rate_limit(message):
+                return
             # Each operation starts from fresh loaders (a query over the socket must not read
             # what an earlier one cached) and from a token that is still valid.
             try:
@@ -102,6 +110,28 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=INVALID_CREDENTIALS, reason=exc.message[:120])
                 return
         await super().handle_subscribe(message)
+
+    async def _within_rate_limit(self, message: SubscribeMessage) -> bool:
+        """Take the operation from the client's request allowance, as an HTTP request would.
+
+        A refusal answers the operation with an ``error`` message (RATE_LIMITED, with
+        ``retryAfter``) and leaves the connection open.
+        """
+        websocket = _websocket(self.context)
+        limits = getattr(websocket.app.state, "rate_limits", None)
+        if not isinstance(limits, RateLimits) or limits.requests is None:
+            return True
+        decision = await limits.requests.take(connection_key(websocket.scope))
+        if decision is None or decision.allowed:
+            return True
+        error = GraphQLError(
+            too_many_requests(decision),
+            extensions={"code": RATE_LIMITED, "retryAfter": decision.retry_after},
+        )
+        await self.send_message(
+            {"id": message["id"], "type": "error", "payload": [error.formatted]}
+        )
+        return False
 
     async def send_message(self, message: Message) -> None:
         # The view encodes JSON as bytes (right for HTTP), which strawberry would send as

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cms.realtime.broadcast import Broadcaster, RedisBroadcaster
-from cms.realtime.limits import ConnectionLimiter
+from cms.realtime.limits import ConnectionLimiter, Connections, SharedConnectionLimiter
 from cms.services.events import EventBus, events
 from cms.settings import Settings
+
+if TYPE_CHECKING:
+    from cms.limit_store import LimitStore
 
 __all__ = ["Broadcaster", "ConnectionLimiter", "LiveUpdates", "RedisBroadcaster"]
 
@@ -22,12 +26,15 @@ __all__ = ["Broadcaster", "ConnectionLimiter", "LiveUpdates", "RedisBroadcaster"
 @dataclass
 class LiveUpdates:
     broadcaster: Broadcaster
-    connections: ConnectionLimiter
+    connections: Connections
     max_subscriptions: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LiveUpdates:
-        """Through Redis when ``CMS_REDIS_URL`` is set, in this process otherwise."""
+    def from_settings(cls, settings: Settings, store: LimitStore | None = None) -> LiveUpdates:
+        """Through Redis when ``CMS_REDIS_URL`` is set, in this process otherwise.
+
+        Connections are counted in ``store``'s Redis when it has one (for all workers).
+        """
         broadcaster = (
             RedisBroadcaster(
                 settings.redis_url,
@@ -39,7 +46,13 @@ class LiveUpdates:
         )
         return cls(
             broadcaster=broadcaster,
-            connections=ConnectionLimiter(settings.ws_max_connections_per_client),
+            connections=(
+                SharedConnectionLimiter(
+                    store.redis, settings.ws_max_connections_per_client, prefix=store.prefix
+                )
+                if store is not None and store.redis is not None
+                else ConnectionLimiter(settings.ws_max_connections_per_client)
+            ),
             max_subscriptions=settings.ws_max_subscriptions,
         )
 

@@ -102,6 +102,7 @@ async def change_password(
     new_password: str,
     hashing: PasswordHashing,
     throttle: LoginThrottle,
+    client_key: str,
     now: datetime,
 ) -> int:
     """Replace the actor's password; returns how many of their other sessions it ended.
@@ -112,13 +113,14 @@ async def change_password(
     author = await Author.get_or_none(id=actor.author_id, is_active=True)
     if author is None:
         raise Unauthenticated("Your account no longer exists or was deactivated.")
-    count_password_attempt(throttle, f"account:{author.email}")
+    await count_password_attempt(throttle, account=author.email, client_key=client_key)
     check_password_rules(new_password, field="newPassword")
     verification = await hashing.check(
         author.password_hash if len(current_password) <= MAX_PASSWORD_LENGTH else None,
         current_password,
     )
     if not verification.matches:
+        await throttle.failed(author.email)
         raise InvalidInput("The current password is not right.", field="currentPassword")
     password_hash = await hashing.hash(new_password)
     async with in_transaction():

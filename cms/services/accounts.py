@@ -124,6 +124,7 @@ async def log_in(
     email: str,
     password: str,
     client_address: str,
+    client_key: str,
     throttle: LoginThrottle,
     hashing: PasswordHashing,
     session_lifetime: timedelta,
@@ -132,13 +133,14 @@ async def log_in(
 ) -> SignedIn:
     """Check a password and issue a session token.
 
-    Raises ``Throttled`` (before any hashing) when the account or the client address has
-    made too many attempts, and ``Unauthenticated`` with the same message whether the email is
-    unknown, the password wrong or the account deactivated.
+    Raises ``Throttled`` (before any hashing) when the client address, or it on this account,
+    has made too many attempts (see :mod:`cms.auth.throttle`), and ``Unauthenticated`` with the
+    same message whether the email is unknown, the password wrong or the account deactivated.
     """
     email = normalize_email(email)
-    count_password_attempt(throttle, f"account:{email}", f"address:{client_address}")
+    await count_password_attempt(throttle, account=email, client_key=client_key)
     if len(password) > MAX_PASSWORD_LENGTH:
+        await throttle.failed(email)
         raise Unauthenticated(INVALID_LOGIN)
     # An address no column could hold (or with NUL, which PostgreSQL refuses) names nobody.
     plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
@@ -146,7 +148,9 @@ async def log_in(
     # Unknown accounts are checked against a decoy hash: failing takes as long either way.
     verification = await hashing.check(author.password_hash if author else None, password)
     if author is None or not author.is_active or not verification.matches:
+        await throttle.failed(email)
         raise Unauthenticated(INVALID_LOGIN)
+    await throttle.succeeded(email, client_key)
     if verification.needs_rehash:
         # The only moment the plain password is at hand to upgrade the stored hash.
         author.password_hash = await hashing.hash(password)
@@ -162,9 +166,12 @@ async def log_in(
     return SignedIn(author=author, session=session)
 
 
-def count_password_attempt(throttle: LoginThrottle, *keys: str) -> None:
-    """Count one password guess against ``keys``; ``Throttled`` when one of them is spent."""
-    wait = throttle.attempt(*keys)
+async def count_password_attempt(
+    throttle: LoginThrottle, *, account: str, client_key: str
+) -> None:
+    """Count one password guess on ``account`` by the client ``client_key`` names (see
+    :mod:`cms.auth.throttle`); ``Throttled`` when it must wait."""
+    wait = await throttle.attempt(account, client_key)
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise Throttled(

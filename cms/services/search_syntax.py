@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from cms.errors import InvalidInput
 
 MAX_QUERY_LENGTH = 256
-MAX_TERMS = 32
+# Words and phrases one query may hold. Each is one more index lookup per row; a prefix term
+# (``migrat*``) reads every word it matches, so it weighs PREFIX_WEIGHT terms in a search's cost.
+MAX_TERMS = 16
+PREFIX_WEIGHT = 4
 FIELD = "query"
 
 # A term counts only if it holds a letter or a digit: the engines drop everything else, and a
@@ -47,6 +50,11 @@ class SearchQuery:
     """Groups joined by OR; within a group every positive term must match, no negated one."""
 
     groups: tuple[tuple[Term, ...], ...]
+
+    @property
+    def weight(self) -> int:
+        """How much work matching the query is per result row: prefix terms weigh more."""
+        return sum(PREFIX_WEIGHT if term.prefix else 1 for group in self.groups for term in group)
 
     def to_fts5(self) -> str:
         """An FTS5 MATCH expression in which every term is a quoted string."""
@@ -93,7 +101,10 @@ def parse_query(text: str) -> SearchQuery:
     if not terms:
         raise InvalidInput("The query has no words to search for.", field=FIELD)
     if len(terms) > MAX_TERMS:
-        raise InvalidInput(f"The query has more than {MAX_TERMS} words.", field=FIELD)
+        raise InvalidInput(
+            f"The query has {len(terms)} words or phrases; at most {MAX_TERMS} are allowed.",
+            field=FIELD,
+        )
     if any(all(term.negated for term in group) for group in kept):
         raise InvalidInput(
             "An excluded word (`-word`) needs a word to search for next to it.", field=FIELD

@@ -68,6 +68,24 @@ def estimate(query: str, variables: dict[str, Any] | None = None) -> int:
             id="fields-merged-as-execution-merges-them",
         ),
         pytest.param("{ __schema { types { name } } }", None, 0, id="introspection-is-free"),
+        pytest.param(
+            '{ search(query: "zero downtime", first: 100) { edges { node { title } } } }',
+            None,
+            100 + 100 * 2,
+            id="search-costs-its-page-times-its-terms",
+        ),
+        pytest.param(
+            "query($q: String!) { search(query: $q) { edges { node { title } } } }",
+            {"q": "migrat* -mysql"},
+            20 + 20 * (4 + 1),
+            id="search-prefix-terms-weigh-four",
+        ),
+        pytest.param(
+            '{ search(query: "postgres") { totalCount } }',
+            None,
+            20,
+            id="search-costs-even-without-nodes",
+        ),
     ],
 )
 def test_estimate_counts_nodes_as_github_does(
@@ -146,3 +164,44 @@ async def test_a_refused_query_reports_what_it_would_have_cost(
 async def test_responses_carry_no_cost_unless_asked(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": POSTS_AND_TAGS})
     assert "extensions" not in response.json()
+
+
+def aliased_searches(count: int, terms: int, first: int = 100) -> str:
+    query = " ".join(f"w{n}*" for n in range(terms))
+    fields = " ".join(
+        f'a{n}: search(query: "{query}", first: {first}) {{ edges {{ node {{ title }} }} }}'
+        for n in range(count)
+    )
+    return "{ " + fields + " }"
+
+
+# The hostile-client report (#12, item 6): fifteen aliased searches of 32 prefix terms took
+# 5 s per request on PostgreSQL and were costed at 0.
+async def test_a_search_with_more_terms_than_allowed_is_refused_before_any_sql(
+    client: httpx.AsyncClient,
+) -> None:
+    async with assert_max_queries(0):
+        response = await client.post("/graphql", json={"query": aliased_searches(15, 32)})
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "query"}
+    assert "32 words or phrases; at most 16" in error["message"]
+
+
+async def test_fifteen_searches_of_the_most_terms_allowed_are_too_complex(
+    client: httpx.AsyncClient,
+) -> None:
+    async with assert_max_queries(0):
+        response = await client.post("/graphql", json={"query": aliased_searches(15, 16)})
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": 15 * (100 + 100 * 64)}
+
+
+async def test_a_search_query_in_a_variable_is_bounded_too(client: httpx.AsyncClient) -> None:
+    query = "query($q: String!) { search(query: $q, first: 1) { totalCount } }"
+    async with assert_max_queries(0):
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": {"q": "a " * 17}}
+        )
+    assert codes(response.json()) == ["BAD_USER_INPUT"]

@@ -45,6 +45,7 @@ from cms.graphql.payloads import user_errors
 from cms.graphql.permissions import IsAuthenticated, require
 from cms.permissions import ROLE_PERMISSIONS, Permission
 from cms.services import account_lifecycle, accounts, sessions
+from cms.web.client_address import connection_key
 
 # Failures a client can fix by changing its input; permission failures are not among them.
 EXPECTED = (InvalidInput, NotFound, Conflict, Throttled)
@@ -55,10 +56,15 @@ def _hashing(info: Info) -> PasswordHashing:
 
 
 def _client_address(info: Info) -> str:
-    # The peer uvicorn reports; behind a proxy, run uvicorn with --forwarded-allow-ips so that
-    # this is the real client and not the proxy (else every client shares one bucket).
+    # The client as cms.web.proxies resolved it (behind trusted proxies, the real client), as
+    # a session records it.
     client = info.context.request.client
     return client.host if client else "unknown"
+
+
+def _client_key(info: Info) -> str:
+    # The same client as every per-client limit counts it: IPv6 grouped by /64.
+    return connection_key(info.context.request.scope)
 
 
 def _pk(global_id: str, type_name: str) -> int:
@@ -77,6 +83,7 @@ class AccountMutations:
                 email=input.email,
                 password=input.password,
                 client_address=_client_address(info),
+                client_key=_client_key(info),
                 throttle=info.context.login_throttle,
                 hashing=_hashing(info),
                 session_lifetime=info.context.settings.session_lifetime,
@@ -226,6 +233,7 @@ class AccountMutations:
                 new_password=input.new_password,
                 hashing=_hashing(info),
                 throttle=info.context.login_throttle,
+                client_key=_client_key(info),
                 now=datetime.now(UTC),
             )
         except EXPECTED as exc:
