@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHE_EVENTS",
+    "CONNECTIONS_CLOSED",
     "DB_POOL_CONNECTIONS",
     "DEPRECATED_FIELD_USES",
     "GRAPHQL_ERRORS",
@@ -96,6 +97,12 @@ DB_POOL_CONNECTIONS = Gauge(
     "cms_db_pool_connections",
     "PostgreSQL pool connections of this process, by state: in_use, idle, max.",
     ["state"],
+)
+CONNECTIONS_CLOSED = Counter(
+    "cms_connections_closed",
+    "Connections cms serve refused or closed (cms.web.connections), by reason: per_client "
+    "and server_full (refused), idle_shed (closed for a newcomer), header_timeout, idle_timeout.",
+    ["reason"],
 )
 
 for _result in ("hit", "miss"):

@@ -20,6 +20,9 @@ Idle connections no longer count against the request concurrency cap (see
 :mod:`cms.web.concurrency`). A WebSocket leaves these rules at its upgrade: the subscriptions'
 own caps govern it (``CMS_WS_MAX_CONNECTIONS_PER_CLIENT``, see :mod:`cms.realtime`).
 
+Each connection refused or closed by these rules is counted in ``cms_connections_closed_total``
+by reason (see :mod:`cms.observability.metrics`).
+
 The guard relies on the protocol's public hooks only: asyncio's ``connection_made``,
 ``data_received`` and ``connection_lost``, and uvicorn's ``on_headers_complete`` (the parser's
 callback when a request's headers are in), ``on_response_complete`` (called when a response
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING, Literal
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 
+from cms.observability.metrics import CONNECTIONS_CLOSED
 from cms.settings import get_settings
 from cms.web.proxies import TrustedProxies
 from cms.web.ratelimit import client_key
@@ -109,9 +113,11 @@ class ConnectionGuard:
         """Count ``connection`` in, or return the refusal to write it before closing."""
         key = None if client is None or self.limits.exempt.trusts(client) else _key(client)
         if key is not None and self._per_client[key] >= self.limits.max_per_client:
+            CONNECTIONS_CLOSED.labels(reason="per_client").inc()
             return TOO_MANY_FROM_CLIENT
         if len(self._clients) >= self.limits.max_connections:
             if not self._idle:
+                CONNECTIONS_CLOSED.labels(reason="server_full").inc()
                 return TOO_MANY
             self._idle_longest().close_idle()
         self._clients[connection] = key
@@ -199,7 +205,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             # many more bytes follow (uvicorn's keep-alive timer restarts on every byte).
             self.guard_phase = "headers"
             self.guard.mark_busy(self)
-            self._guard_arm(self.guard.limits.header_timeout)
+            self._guard_arm(self.guard.limits.header_timeout, "header_timeout")
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -228,23 +234,24 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def close_idle(self) -> None:
         """Close this idle connection to make room for a new one."""
-        self._guard_close()
+        self._guard_close("idle_shed")
 
     def _guard_idle(self) -> None:
         self.guard_phase = "idle"
         self.guard.mark_idle(self)
-        self._guard_arm(self.guard.limits.idle_timeout)
+        self._guard_arm(self.guard.limits.idle_timeout, "idle_timeout")
 
-    def _guard_arm(self, seconds: float) -> None:
+    def _guard_arm(self, seconds: float, reason: str) -> None:
         self._guard_disarm()
-        self.guard_timer = asyncio.get_running_loop().call_later(seconds, self._guard_close)
+        self.guard_timer = asyncio.get_running_loop().call_later(seconds, self._guard_close, reason)
 
     def _guard_disarm(self) -> None:
         if self.guard_timer is not None:
             self.guard_timer.cancel()
             self.guard_timer = None
 
-    def _guard_close(self) -> None:
+    def _guard_close(self, reason: str) -> None:
+        CONNECTIONS_CLOSED.labels(reason=reason).inc()
         self._guard_disarm()
         self.guard.release(self)
         if self.guard_transport is not None and not self.guard_transport.is_closing():

@@ -6,6 +6,7 @@ all of 127.0.0.0/8 to the loopback interface.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from websockets import Subprotocol
+from websockets.sync.client import connect as websocket
 
 from cms.web.connections import GuardedHttpProtocol
 from tests.liveservers import cms_worker
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.server
 
 PARTIAL_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: cms\r\nX-Slow: "
 FULL_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: cms\r\n\r\n"
+GRAPHQL_WS = Subprotocol("graphql-transport-ws")
 # Long enough that nothing times out by itself during a test that is not about timeouts.
 LONG = "60"
 
@@ -80,10 +84,18 @@ def _content_length(head: bytes) -> int:
     return 0
 
 
-def get(address: tuple[str, int], source: str) -> httpx.Response:
+def get(address: tuple[str, int], source: str, path: str = "/healthz") -> httpx.Response:
     transport = httpx.HTTPTransport(local_address=source)
     with httpx.Client(transport=transport, timeout=5) as client:
-        return client.get(f"http://{address[0]}:{address[1]}/healthz")
+        return client.get(f"http://{address[0]}:{address[1]}{path}")
+
+
+def closed(address: tuple[str, int], reason: str) -> str:
+    """The server's count of connections closed for ``reason``, as /metrics shows it."""
+    metrics = get(address, source="127.0.0.9", path="/metrics").text
+    sample = f'cms_connections_closed_total{{reason="{reason}"}} '
+    lines = [line for line in metrics.splitlines() if line.startswith(sample)]
+    return lines[0].removeprefix(sample) if lines else "absent"
 
 
 def test_a_client_holding_many_sockets_does_not_shut_others_out(tmp_path: Path) -> None:
@@ -116,6 +128,7 @@ def test_the_connection_past_the_per_client_cap_is_refused(tmp_path: Path) -> No
         assert refused.startswith(b"HTTP/1.1 503 "), refused
         assert b'"code":"SERVICE_UNAVAILABLE"' in refused
         assert b"retry-after: 1" in refused
+        assert closed(address, "per_client") == "1.0"
 
         # Another address has its own count.
         assert get(address, source="127.0.0.2").status_code == 200
@@ -151,6 +164,7 @@ def test_headers_that_do_not_arrive_in_time_close_the_connection(tmp_path: Path)
         slow.sendall(b"x")
         assert read_until_closed(slow, timeout=5) == b""
         assert 0.9 < time.monotonic() - started < 3
+        assert closed(address, "header_timeout") == "1.0"
 
 
 def test_idle_connections_are_closed_after_the_keep_alive_timeout(tmp_path: Path) -> None:
@@ -188,6 +202,23 @@ def test_idle_connections_do_not_count_against_the_request_cap(tmp_path: Path) -
     with server(tmp_path, CMS_MAX_CONCURRENCY="1") as address, connect(address) as idle:
         assert exchange(idle).startswith(b"HTTP/1.1 200 ")
         assert get(address, source="127.0.0.2").status_code == 200
+
+
+def test_a_websocket_leaves_the_http_rules_at_its_upgrade(tmp_path: Path) -> None:
+    settings = {"CMS_MAX_CONNECTIONS_PER_CLIENT": "1", "CMS_HEADER_TIMEOUT": LONG}
+    with (
+        server(tmp_path, CMS_KEEP_ALIVE_TIMEOUT="1", **settings) as (host, port),
+        websocket(f"ws://{host}:{port}/graphql", subprotocols=[GRAPHQL_WS], open_timeout=5) as ws,
+    ):
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "connection_ack"}
+        # The address's one HTTP slot is free again...
+        assert get((host, port), source="127.0.0.1").status_code == 200
+        # ...and the idle timeout no longer applies to the WebSocket.
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.5)
+        ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "pong"}
 
 
 def test_uvicorn_still_calls_the_hooks_the_guard_overrides() -> None:
