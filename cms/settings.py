@@ -169,6 +169,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        # CMS_METRICS_TOKEN= (as docker compose passes an unset variable) means no token.
+        return None if value == "" else value
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

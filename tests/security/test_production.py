@@ -167,8 +167,10 @@ def metrics_client(**settings: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
-async def test_production_does_not_serve_metrics_without_a_token() -> None:
-    async with metrics_client(env="production", database_url=PRODUCTION_DB) as client:
+@pytest.mark.parametrize("token", [None, ""], ids=["unset", "empty"])
+async def test_production_does_not_serve_metrics_without_a_token(token: str | None) -> None:
+    settings = {"env": "production", "database_url": PRODUCTION_DB, "metrics_token": token}
+    async with metrics_client(**settings) as client:
         response = await client.get("/metrics")
     assert response.status_code == 404
     assert "cms_http_requests" not in response.text
