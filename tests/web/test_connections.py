@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -19,7 +20,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets import Subprotocol
 from websockets.sync.client import connect as websocket
 
-from cms.web.connections import GuardedHttpProtocol
+from cms.web.connections import ConnectionGuard, ConnectionLimits, GuardedHttpProtocol
+from cms.web.proxies import TrustedProxies
 from tests.liveservers import cms_worker
 
 pytestmark = pytest.mark.server
@@ -239,3 +241,25 @@ def test_uvicorn_still_calls_the_hooks_the_guard_overrides() -> None:
     }
     for name in overridden:
         assert callable(getattr(HttpToolsProtocol, name)), name
+
+
+def test_ipv6_clients_are_counted_per_64_and_trusted_proxies_not_at_all() -> None:
+    limits = ConnectionLimits(
+        max_connections=100,
+        max_per_client=1,
+        header_timeout=10,
+        idle_timeout=5,
+        exempt=TrustedProxies(["10.0.0.0/8"]),
+    )
+    guard = ConnectionGuard(limits)
+
+    def admit(host: str) -> bool:
+        connection = cast("GuardedHttpProtocol", object())
+        return guard.admit(connection, host) is None
+
+    assert admit("2001:db8::1")
+    assert not admit("2001:db8::ffff:2")  # the same /64
+    assert admit("2001:db8:0:1::1")  # the next /64
+    assert admit("::ffff:192.0.2.1")
+    assert not admit("192.0.2.1")  # the same IPv4 client, mapped or not
+    assert all(admit("10.1.2.3") for _ in range(5))  # a proxy carries everyone's traffic
