@@ -22,6 +22,7 @@ from cms.db import connection_config
 from cms.errors import ServiceUnavailable
 from cms.settings import Settings
 from cms.sqlite_engine import FailFastSqliteClient
+from tests.conftest import POSTGRES_URL
 from tests.ops.servers import cms
 
 POSTS = "{ posts(first: 1) { totalCount } }"
@@ -34,10 +35,12 @@ def unopenable(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def unopenable_client(
-    migrated_database: None, settings: Settings, unopenable: str
+    migrated_database: None, unopenable: str
 ) -> AsyncIterator[FailFastSqliteClient]:
     """This test's requests go to a SQLite file that cannot be opened."""
-    config = connection_config(settings.model_copy(update={"database_url": unopenable}))
+    if POSTGRES_URL:
+        pytest.skip("the app's SQLite engine: the in-process app runs on the test database")
+    config = connection_config(Settings(database_url=unopenable, env="test"))
     assert config["engine"] == "cms.sqlite_engine"
     client = FailFastSqliteClient(connection_name="default", **config["credentials"])
     # The in-process app runs in this test's context, so it sees this connection as "default".
