@@ -141,9 +141,10 @@ class Settings(BaseSettings):
     # one), and per client address (IPv6 by /64; CMS_TRUSTED_PROXIES are exempt).
     max_connections: int = Field(default=1000, ge=1)
     max_connections_per_client: int = Field(default=32, ge=1)
-    # Seconds a request's headers may take from its first byte, and seconds a connection with
-    # no request in progress stays open without a byte.
+    # Seconds a request's headers may take from its first byte, its body from the end of its
+    # headers, and seconds a connection with no request in progress stays open without a byte.
     header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
     keep_alive_timeout: int = Field(default=5, ge=1)
     # Bearer token that GET /metrics requires. Unset: /metrics is public in development and
     # test, and not served at all in production.

@@ -101,7 +101,8 @@ DB_POOL_CONNECTIONS = Gauge(
 CONNECTIONS_CLOSED = Counter(
     "cms_connections_closed",
     "Connections cms serve refused or closed (cms.web.connections), by reason: per_client "
-    "and server_full (refused), idle_shed (closed for a newcomer), header_timeout, idle_timeout.",
+    "and server_full (refused), idle_shed (closed for a newcomer), header_timeout, "
+    "body_timeout, idle_timeout.",
     ["reason"],
 )
 

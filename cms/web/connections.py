@@ -13,6 +13,9 @@ protocol with these rules added (``cms serve`` passes it as ``http=``), one
   closes the connection that has been idle longest; only when none is idle is it refused.
 - **Headers.** A request's headers must be complete within ``header_timeout`` seconds of its
   first byte, however slowly they trickle in; otherwise the connection is closed.
+- **Body.** A request's body must be complete within ``body_timeout`` seconds of its headers;
+  otherwise the connection is closed, and the request, which the app may already be running
+  (and counting against ``CMS_MAX_CONCURRENCY``), ends as a disconnection.
 - **Idle.** A connection with no request in progress (new, or kept alive after a response) is
   closed after ``idle_timeout`` seconds without a byte.
 
@@ -24,8 +27,9 @@ Each connection refused or closed by these rules is counted in ``cms_connections
 by reason (see :mod:`cms.observability.metrics`).
 
 The guard relies on the protocol's public hooks only: asyncio's ``connection_made``,
-``data_received`` and ``connection_lost``, and uvicorn's ``on_headers_complete`` (the parser's
-callback when a request's headers are in), ``on_response_complete`` (called when a response
+``data_received`` and ``connection_lost``, and uvicorn's ``on_headers_complete`` and
+``on_message_complete`` (the parser's callbacks when a request's headers, then all of it, are
+in), ``on_response_complete`` (called when a response
 has been sent) and ``handle_websocket_upgrade``. ``tests/web/test_connections.py`` checks that
 uvicorn still calls them.
 """
@@ -65,6 +69,7 @@ class ConnectionLimits:
     max_connections: int
     max_per_client: int
     header_timeout: float
+    body_timeout: float
     idle_timeout: float
     exempt: TrustedProxies
 
@@ -74,6 +79,7 @@ class ConnectionLimits:
             max_connections=settings.max_connections,
             max_per_client=settings.max_connections_per_client,
             header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
             idle_timeout=settings.keep_alive_timeout,
             exempt=TrustedProxies(settings.trusted_proxies),
         )
@@ -211,8 +217,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.guard_phase = "busy"
         self.guard_in_flight += 1
-        self._guard_disarm()
+        # Disarmed at once by on_message_complete when there is no body.
+        self._guard_arm(self.guard.limits.body_timeout, "body_timeout")
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._guard_disarm()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

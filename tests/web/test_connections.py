@@ -169,6 +169,27 @@ def test_headers_that_do_not_arrive_in_time_close_the_connection(tmp_path: Path)
         assert closed(address, "header_timeout") == "1.0"
 
 
+def test_a_body_that_does_not_arrive_in_time_closes_the_connection_and_frees_its_slot(
+    tmp_path: Path,
+) -> None:
+    # The app runs a request once its headers are in, so a stalled upload holds one of the
+    # CMS_MAX_CONCURRENCY slots until the body timeout ends it.
+    settings = {"CMS_HEADER_TIMEOUT": LONG, "CMS_KEEP_ALIVE_TIMEOUT": LONG}
+    with (
+        server(tmp_path, CMS_BODY_TIMEOUT="1", CMS_MAX_CONCURRENCY="1", **settings) as address,
+        connect(address) as stalled,
+    ):
+        started = time.monotonic()
+        stalled.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: cms\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"query": '
+        )
+        read_until_closed(stalled, timeout=5)
+        assert 0.9 < time.monotonic() - started < 3
+        assert get(address, source="127.0.0.2").status_code == 200
+        assert closed(address, "body_timeout") == "1.0"
+
+
 def test_idle_connections_are_closed_after_the_keep_alive_timeout(tmp_path: Path) -> None:
     with (
         server(tmp_path, CMS_KEEP_ALIVE_TIMEOUT="1", CMS_HEADER_TIMEOUT=LONG) as address,
@@ -235,6 +256,7 @@ def test_uvicorn_still_calls_the_hooks_the_guard_overrides() -> None:
         "connection_made",
         "data_received",
         "on_headers_complete",
+        "on_message_complete",
         "on_response_complete",
         "handle_websocket_upgrade",
         "connection_lost",
@@ -248,6 +270,7 @@ def test_ipv6_clients_are_counted_per_64_and_trusted_proxies_not_at_all() -> Non
         max_connections=100,
         max_per_client=1,
         header_timeout=10,
+        body_timeout=30,
         idle_timeout=5,
         exempt=TrustedProxies(["10.0.0.0/8"]),
     )
