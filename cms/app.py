@@ -14,12 +14,13 @@ from cms.db import database
 from cms.graphql.view import GraphQLView
 from cms.limit_store import LimitStore
 from cms.observability.logging import configure_logging
-from cms.observability.metrics import metrics_endpoint
+from cms.observability.metrics import metrics_routes
 from cms.observability.middleware import ObservabilityMiddleware
 from cms.observability.sql import install_sql_counter
 from cms.realtime import LiveUpdates
 from cms.services.scheduler import Scheduler
 from cms.settings import Settings, get_settings
+from cms.web.concurrency import ConcurrencyLimit
 from cms.web.graphiql import graphiql_routes
 from cms.web.health import health_routes
 from cms.web.ratelimit import RateLimits
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         *health_routes(),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *metrics_routes(settings),
         *graphiql_routes(settings),
     ]
 
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         middleware=[
             # Outermost of ours: its request id and timing cover everything below it.
             Middleware(ObservabilityMiddleware),
+            # Requests in progress at once, idle connections aside (cms.web.concurrency).
+            Middleware(ConcurrencyLimit, limit=settings.max_concurrency),
             # Headers, CORS, client address, limits on size, media type and rate.
             *security_middleware(settings, rate_limits),
         ],

@@ -209,6 +209,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.is_sqlite:
+        # A file that cannot be opened is a mistake in the settings: say so now, in one line.
+        from cms.db import check_sqlite
+
+        try:
+            check_sqlite(settings)
+        except CMSError as exc:
+            print(f"cms: {settings.database_url}: {exc.message}", file=sys.stderr)
+            return 1
     # Worker processes build the app from the environment, so pass the overrides through it.
     for name, value in (("CMS_HOST", args.host), ("CMS_PORT", args.port)):
         if value is not None:
@@ -227,9 +236,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         log_config=None,
         access_log=False,
-        # Past this many connections and requests at once, uvicorn answers 503 at once
-        # rather than queueing them all (README "Security").
-        limit_concurrency=settings.max_concurrency,
+        # Caps on connections per client and per worker, and timeouts on headers and idle
+        # connections (cms.web.connections); named, not imported, so that worker processes
+        # import it themselves. The cap on requests at once is the app's (cms.web.concurrency):
+        # uvicorn's limit_concurrency would count idle connections too.
+        http="cms.web.connections:GuardedHttpProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout,
         # X-Forwarded-For and -Proto are believed from these proxies only (cms.web.proxies);
         # uvicorn's default would believe any local process.
         forwarded_allow_ips=settings.trusted_proxies,

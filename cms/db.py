@@ -32,16 +32,17 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def connection_config(settings: Settings) -> str | dict[str, Any]:
-    """SQLite: the URL as it is. PostgreSQL: the URL's parts plus the pool settings.
+def connection_config(settings: Settings) -> dict[str, Any]:
+    """The URL's parts, on our engines.
 
-    PostgreSQL goes through ``cms.asyncpg_pool``, whose pool waits at most
-    ``db_acquire_timeout`` for a connection (see there). The ``CMS_DB_*`` settings win over
-    the same options given in the URL's query string.
+    SQLite goes through ``cms.sqlite_engine``, which answers ``SERVICE_UNAVAILABLE`` at once
+    when the file cannot be opened. PostgreSQL goes through ``cms.asyncpg_pool``, whose pool
+    waits at most ``db_acquire_timeout`` for a connection (see there); the ``CMS_DB_*``
+    settings win over the same options given in the URL's query string.
     """
-    if settings.is_sqlite:
-        return settings.database_url
     expanded = expand_db_url(settings.database_url)
+    if settings.is_sqlite:
+        return {**expanded, "engine": "cms.sqlite_engine"}
     return {
         "engine": "cms.asyncpg_pool",
         "credentials": {
@@ -84,3 +85,11 @@ async def database(settings: Settings, *, migrate_first: bool = False) -> AsyncI
         yield
     finally:
         await Tortoise.close_connections()
+
+
+def check_sqlite(settings: Settings) -> None:
+    """Open the SQLite database's file once, or raise ServiceUnavailable saying why it cannot
+    be (without the ORM, whose state belongs to the process's event loop)."""
+    from cms.sqlite_engine import check_file
+
+    check_file(connection_config(settings)["credentials"]["file_path"])

@@ -6,9 +6,9 @@ import ipaddress
 from datetime import timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
@@ -18,6 +18,20 @@ LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 WELL_KNOWN_PASSWORDS = frozenset(
     {"", "postgres", "password", "changeme", "change-me", "secret", "admin", "root", "cms", "test"}
 )
+
+# Production wants /metrics' token (CMS_METRICS_TOKEN) at least this long.
+MIN_METRICS_TOKEN = 16
+
+
+def _database_password_problems(url: str) -> list[str]:
+    """What production refuses in a server database URL's password: none, or a well-known one
+    in any case (``Postgres`` is as guessable as ``postgres``)."""
+    password = urlsplit(url).password
+    if not password:
+        return ["CMS_DATABASE_URL has no password: the database must require one"]
+    if unquote(password).lower() in WELL_KNOWN_PASSWORDS:
+        return ["CMS_DATABASE_URL has a well-known default password: choose a real one"]
+    return []
 
 
 class Settings(BaseSettings):
@@ -129,8 +143,22 @@ class Settings(BaseSettings):
     apq_ttl_seconds: int = Field(default=86_400, ge=1, le=7 * 86_400)
     # Seconds one operation may run before it is cancelled with TIMEOUT.
     operation_timeout: float = Field(default=10.0, gt=0)
-    # Connections and requests uvicorn serves at once per worker; beyond, it answers 503.
+    # Connections and /metrics (README "Security"; cms.web.connections, cms.web.concurrency).
+    # Requests in progress at once per worker; beyond, 503 SERVICE_UNAVAILABLE at once. Idle
+    # connections do not count.
     max_concurrency: int = Field(default=100, ge=1)
+    # Open HTTP connections per worker (when full, the longest idle one is closed for a new
+    # one), and per client address (IPv6 by /64; CMS_TRUSTED_PROXIES are exempt).
+    max_connections: int = Field(default=1000, ge=1)
+    max_connections_per_client: int = Field(default=32, ge=1)
+    # Seconds a request's headers may take from its first byte, its body from the end of its
+    # headers, and seconds a connection with no request in progress stays open without a byte.
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    # Bearer token that GET /metrics requires. Unset: /metrics is public in development and
+    # test, and not served at all in production.
+    metrics_token: SecretStr | None = None
     # Browser origins allowed to call the API and open its WebSocket (none by default), as a
     # comma-separated list; "*" allows any origin.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -157,6 +185,12 @@ class Settings(BaseSettings):
                 f"unsupported database URL scheme {scheme!r}: use sqlite:// or postgres://"
             )
         return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        # CMS_METRICS_TOKEN= (as docker compose passes an unset variable) means no token.
+        return None if value == "" else value
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -219,8 +253,8 @@ class Settings(BaseSettings):
             problems.append(
                 "set CMS_DATABASE_URL (the default is a SQLite file in the current directory)"
             )
-        elif urlsplit(self.database_url).password in WELL_KNOWN_PASSWORDS:
-            problems.append("CMS_DATABASE_URL has a well-known default password: choose a real one")
+        elif not self.is_sqlite:
+            problems.extend(_database_password_problems(self.database_url))
         if "graphiql" in explicit and self.graphiql:
             problems.append("CMS_GRAPHIQL=true: GraphiQL is a development tool")
         if "introspection" in explicit and self.introspection:
@@ -231,6 +265,8 @@ class Settings(BaseSettings):
             problems.append("CMS_DEBUG_TIMING=true: timings are for development")
         if self.log_level == "debug":
             problems.append("CMS_LOG_LEVEL=debug logs SQL with its parameters")
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            problems.append(f"CMS_METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN} characters")
         if problems:
             raise ValueError("CMS_ENV=production refuses to start: " + "; ".join(problems))
         self.graphiql = False

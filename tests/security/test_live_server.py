@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -170,27 +169,23 @@ def test_schemathesis_finds_no_server_error_and_no_change(live_server: LiveServe
         call()
 
 
-# Guards CMS_MAX_CONCURRENCY (cms serve's limit_concurrency): past it, uvicorn answers 503 at
-# once instead of queueing. With a limit of 2, one idle keep-alive connection and one new
-# request already reach it.
-def test_overload_is_answered_with_503(tmp_path: Path) -> None:
-    with LiveServer(tmp_path / "cms.sqlite3", CMS_MAX_CONCURRENCY="2") as server:
-        health = server.url.replace("/graphql", "/healthz")
-        with httpx.Client() as holder, httpx.Client() as newcomer:
-            assert holder.get(health).status_code == 200  # its connection stays open
-            assert newcomer.get(health).status_code == 503
-
-
-def test_serve_passes_the_limits_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_passes_the_limits_to_uvicorn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import uvicorn
 
     passed: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: passed.update(kwargs))
-    monkeypatch.setenv("CMS_MAX_CONCURRENCY", "7")
+    monkeypatch.setenv("CMS_DATABASE_URL", f"sqlite://{tmp_path / 'cms.sqlite3'}")
+    monkeypatch.setenv("CMS_KEEP_ALIVE_TIMEOUT", "7")
     monkeypatch.setenv("CMS_TRUSTED_PROXIES", "10.0.0.0/8")
     with pytest.raises(SystemExit) as exited:
         cli.main(["serve"])
     assert exited.value.code == 0
-    assert passed["limit_concurrency"] == 7
+    # Connection caps and timeouts (tests/web/test_connections.py); uvicorn's own
+    # limit_concurrency would count idle connections against requests.
+    assert passed["http"] == "cms.web.connections:GuardedHttpProtocol"
+    assert passed["timeout_keep_alive"] == 7
+    assert "limit_concurrency" not in passed
     assert passed["forwarded_allow_ips"] == ["10.0.0.0/8"]
     assert passed["server_header"] is False

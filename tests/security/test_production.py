@@ -20,7 +20,9 @@ PRODUCTION_DB = "postgres://cms:a-long-real-password@db.internal:5432/cms"
 @pytest.fixture
 async def production(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The app in production mode, on the test database."""
-    production_settings = Settings(env="production", database_url=settings.database_url)
+    # The app uses the test session's open database; the URL only has to pass production's
+    # checks (the test server's URL may have no password).
+    production_settings = Settings(env="production", database_url=PRODUCTION_DB)
     app = create_app(production_settings, manage_database=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -43,6 +45,23 @@ def test_production_turns_introspection_and_graphiql_off() -> None:
             "well-known default password",
             id="default-password",
         ),
+        pytest.param(
+            {"database_url": "postgres://cms@db:5432/cms"}, "has no password", id="no-password"
+        ),
+        pytest.param(
+            {"database_url": "postgres://cms:@db:5432/cms"}, "has no password", id="empty-password"
+        ),
+        *(
+            pytest.param(
+                {"database_url": f"postgres://cms:{password}@db:5432/cms"},
+                "well-known default password",
+                id=f"password-{password}",
+            )
+            for password in ("Postgres", "PASSWORD", "ChangeMe", "p%61ssword")
+        ),
+        pytest.param(
+            {"metrics_token": "too-short"}, "CMS_METRICS_TOKEN is shorter", id="metrics-token"
+        ),
         pytest.param({"graphiql": True}, "CMS_GRAPHIQL=true", id="graphiql"),
         pytest.param({"introspection": True}, "CMS_INTROSPECTION=true", id="introspection"),
         pytest.param({"log_level": "debug"}, "CMS_LOG_LEVEL=debug", id="debug-logging"),
@@ -57,6 +76,7 @@ def test_production_refuses_to_start_with_development_settings(
         Settings(env="production", **fields)
     assert reason in str(refused.value)
     assert "postgres:postgres" not in str(refused.value), "the refusal shows the password"
+    assert "too-short" not in str(refused.value), "the refusal shows the token"
 
 
 def test_the_cli_refuses_production_with_a_default_password_and_exit_status_2(
@@ -136,3 +156,37 @@ async def test_development_errors_do_suggest(
 ) -> None:
     response = await client.post("/graphql", json={"query": query, "variables": variables})
     assert "Did you mean" in response.json()["errors"][0]["message"]
+
+
+# /metrics (cms.observability.metrics.metrics_routes): the token, or nothing in production.
+METRICS_TOKEN = "a-metrics-token-of-32-characters"
+
+
+def metrics_client(**settings: Any) -> httpx.AsyncClient:
+    app = create_app(Settings(**settings), manage_database=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize("token", [None, ""], ids=["unset", "empty"])
+async def test_production_does_not_serve_metrics_without_a_token(token: str | None) -> None:
+    settings = {"env": "production", "database_url": PRODUCTION_DB, "metrics_token": token}
+    async with metrics_client(**settings) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 404
+    assert "cms_http_requests" not in response.text
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+async def test_metrics_need_the_bearer_token_when_one_is_set(env: str) -> None:
+    settings = {"env": env, "database_url": PRODUCTION_DB, "metrics_token": METRICS_TOKEN}
+    async with metrics_client(**settings) as client:
+        missing = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+        right = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    for refused in (missing, wrong):
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert codes(refused.json()) == ["UNAUTHENTICATED"]
+        assert "cms_http_requests" not in refused.text
+    assert right.status_code == 200
+    assert "cms_http_requests_total" in right.text
