@@ -47,8 +47,8 @@ from uvicorn.protocols.utils import get_remote_addr
 
 from cms.observability.metrics import CONNECTIONS_CLOSED
 from cms.settings import get_settings
+from cms.web.client_address import client_key
 from cms.web.proxies import TrustedProxies
-from cms.web.ratelimit import client_key
 from cms.web.responses import error_body
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class ConnectionGuard:
 
     def admit(self, connection: GuardedHttpProtocol, client: str | None) -> bytes | None:
         """Count ``connection`` in, or return the refusal to write it before closing."""
-        key = None if client is None or self.limits.exempt.trusts(client) else _key(client)
+        key = None if client is None or self.limits.exempt.trusts(client) else client_key(client)
         if key is not None and self._per_client[key] >= self.limits.max_per_client:
             CONNECTIONS_CLOSED.labels(reason="per_client").inc()
             return TOO_MANY_FROM_CLIENT
@@ -153,10 +153,6 @@ class ConnectionGuard:
         oldest = next(iter(self._idle))
         self.release(oldest)
         return oldest
-
-
-def _key(host: str) -> str:
-    return client_key({"client": (host, 0)})
 
 
 # One guard per uvicorn server (a worker process runs one), made from the settings the worker
