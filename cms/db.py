@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
+from cms.errors import ServiceUnavailable
 from cms.settings import Settings, get_settings
 
 MODELS_MODULE = "cms.models"
@@ -32,17 +34,16 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def connection_config(settings: Settings) -> dict[str, Any]:
-    """The URL's parts, on our engines.
+def connection_config(settings: Settings) -> str | dict[str, Any]:
+    """SQLite: the URL as it is. PostgreSQL: the URL's parts plus the pool settings.
 
-    SQLite goes through ``cms.sqlite_engine``, which answers ``SERVICE_UNAVAILABLE`` at once
-    when the file cannot be opened. PostgreSQL goes through ``cms.asyncpg_pool``, whose pool
-    waits at most ``db_acquire_timeout`` for a connection (see there); the ``CMS_DB_*``
-    settings win over the same options given in the URL's query string.
+    PostgreSQL goes through ``cms.asyncpg_pool``, whose pool waits at most
+    ``db_acquire_timeout`` for a connection (see there). The ``CMS_DB_*`` settings win over
+    the same options given in the URL's query string.
     """
-    expanded = expand_db_url(settings.database_url)
     if settings.is_sqlite:
-        return {**expanded, "engine": "cms.sqlite_engine"}
+        return settings.database_url
+    expanded = expand_db_url(settings.database_url)
     return {
         "engine": "cms.asyncpg_pool",
         "credentials": {
@@ -70,6 +71,7 @@ async def init_orm(settings: Settings) -> None:
 
 async def apply_migrations(settings: Settings) -> None:
     """Apply pending migrations, leaving the ORM initialised on this database."""
+    check_sqlite(settings)
     await migrate(config=tortoise_config(settings))
     await init_orm(settings)
 
@@ -80,6 +82,7 @@ async def database(settings: Settings, *, migrate_first: bool = False) -> AsyncI
     if migrate_first:
         await apply_migrations(settings)
     else:
+        check_sqlite(settings)
         await init_orm(settings)
     try:
         yield
@@ -88,8 +91,18 @@ async def database(settings: Settings, *, migrate_first: bool = False) -> AsyncI
 
 
 def check_sqlite(settings: Settings) -> None:
-    """Open the SQLite database's file once, or raise ServiceUnavailable saying why it cannot
-    be (without the ORM, whose state belongs to the process's event loop)."""
-    from cms.sqlite_engine import check_file
+    """Open a SQLite database's file once, or raise ServiceUnavailable saying why it cannot be.
 
-    check_file(connection_config(settings)["credentials"]["file_path"])
+    Checked before the ORM first opens the file, because Tortoise opens it while holding its
+    client's lock and does not release the lock when opening fails: that statement fails, and
+    every later one waits for the lock forever (until ``CMS_OPERATION_TIMEOUT``). With the file
+    known to open, the app or command starts; without, it stops at once with this one line.
+    Once open, the connection stays open, so later requests never open the file again.
+    """
+    if not settings.is_sqlite:
+        return
+    path = expand_db_url(settings.database_url)["credentials"]["file_path"]
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise ServiceUnavailable(f"The database cannot be opened: {exc}.") from exc
