@@ -10,6 +10,11 @@ interface (posts, sections, tags, authors). The estimate is GitHub's node count:
 - counts multiply down the tree: ``posts(first: 50) { edges { node { tags { name } } } }``
   asks for 50 posts and 20 tags for each, 1,050 nodes.
 
+Stored rendered text counts too (:data:`TEXT_WEIGHTS`): a Section's ``html`` or ``plainText``
+may hold up to ``MAX_RENDERED_BYTES`` (512 KiB), and each selection of one counts as one node
+per ``BYTES_PER_NODE`` (64 KiB) of that bound, 8 nodes a section, in the estimate; the count
+after execution counts one per started 64 KiB actually returned.
+
 Introspection fields and ``__typename`` cost nothing, nor do fields that ``@skip``/``@include``
 leave out. Fields selected twice under one response key are merged first, as execution merges
 them; fragments on different types of an abstract field both count (an upper bound).
@@ -20,6 +25,7 @@ close the estimate came (``extensions.cost.actual``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +54,18 @@ from graphql import (
     value_from_ast,
 )
 
+from cms.content.markdown import MAX_RENDERED_BYTES
+
 __all__ = ["NODE_INTERFACE", "PageSizes", "count_nodes", "estimate_cost"]
 
 NODE_INTERFACE = "Node"
+
+# Stored text: (type, field) -> the nodes one selection may cost, by the size bound of its value.
+BYTES_PER_NODE = 64 * 1024
+TEXT_WEIGHTS: dict[tuple[str, str], int] = {
+    ("Section", "html"): math.ceil(MAX_RENDERED_BYTES / BYTES_PER_NODE),
+    ("Section", "plainText"): math.ceil(MAX_RENDERED_BYTES / BYTES_PER_NODE),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +136,14 @@ class _Walk:
         self, selections: Selections, *, multiplier: int, page: int | None, pages: PageSizes
     ) -> int:
         total = 0
-        for field, nodes in self._fields(selections):
+        for owner, field, nodes in self._fields(selections):
             named = get_named_type(field.type)
             # Inside a connection, its lists (edges) hold the connection's page.
             size = page if page is not None else pages.default
             items = multiplier * size if _is_list(field.type) else multiplier
             if _is_node(named):
                 total += items
+            total += items * TEXT_WEIGHTS.get((owner.name, nodes[0].name.value), 0)
             below = _below(named, nodes)
             if below:
                 inner_page = self._page(field, nodes[0], pages) if _is_connection(field) else None
@@ -136,10 +152,12 @@ class _Walk:
 
     def count(self, selections: Selections, value: Mapping[str, Any]) -> int:
         total = 0
-        for field, nodes in self._fields(selections):
+        for owner, field, nodes in self._fields(selections):
             key = _response_key(nodes[0])
             if key in value:
                 total += self._count_value(get_named_type(field.type), nodes, value[key])
+                if (owner.name, nodes[0].name.value) in TEXT_WEIGHTS:
+                    total += _text_nodes(value[key])
         return total
 
     def _count_value(self, named: GraphQLNamedType, nodes: list[FieldNode], value: Any) -> int:
@@ -150,8 +168,10 @@ class _Walk:
         below = _below(named, nodes)
         return _is_node(named) + (self.count(below, value) if below else 0)
 
-    def _fields(self, selections: Selections) -> Iterable[tuple[GraphQLField, list[FieldNode]]]:
-        """Each selected field once per response key: its definition and its nodes."""
+    def _fields(
+        self, selections: Selections
+    ) -> Iterable[tuple[GraphQLNamedType, GraphQLField, list[FieldNode]]]:
+        """Each selected field once per response key: its type, definition and nodes."""
         for entries in self._collect(selections).values():
             owner, first = entries[0]
             name = first.name.value
@@ -160,7 +180,7 @@ class _Walk:
             fields = getattr(owner, "fields", None)
             field = fields.get(name) if isinstance(fields, Mapping) else None
             if field is not None:
-                yield field, [node for _, node in entries]
+                yield owner, field, [node for _, node in entries]
 
     def _collect(self, selections: Selections) -> Selected:
         # The same selections are collected once per object of a list; remember them.
@@ -238,6 +258,13 @@ class _Walk:
             if isinstance(value, int):
                 return min(max(value, 0), pages.maximum)
         return pages.default
+
+
+def _text_nodes(value: object) -> int:
+    """One node per started ``BYTES_PER_NODE`` of stored text actually returned."""
+    if not isinstance(value, str):
+        return 0
+    return math.ceil(len(value.encode()) / BYTES_PER_NODE)
 
 
 def _below(named: GraphQLNamedType, nodes: list[FieldNode]) -> Selections:
