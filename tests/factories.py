@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cms.content.markdown import assign_anchors
+from cms.content.rendering import render_bodies
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
 
 _sequence = itertools.count(1)
@@ -43,9 +44,21 @@ async def make_post(
         **fields,
     )
     anchors = assign_anchors(heading for heading, _ in sections)
+    # Rendered as every write path renders, so that reads find html like the app's own rows.
+    rendered = await render_bodies([body for _, body in sections], fields=["body"] * len(sections))
     await Section.bulk_create(
-        Section(post=post, position=i, heading=heading, anchor=anchor, body=body)
-        for i, ((heading, body), anchor) in enumerate(zip(sections, anchors, strict=True))
+        Section(
+            post=post,
+            position=i,
+            heading=heading,
+            anchor=anchor,
+            body=body,
+            html=html,
+            plain_text=plain_text,
+        )
+        for i, ((heading, body), anchor, (html, plain_text)) in enumerate(
+            zip(sections, anchors, rendered, strict=True)
+        )
     )
     await PostTag.bulk_create(PostTag(post=post, tag=tag) for tag in tags)
     return post

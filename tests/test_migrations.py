@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from cms.content.markdown import render
 from cms.db import MIGRATIONS_MODULE, tortoise_config
 from cms.settings import Settings
 from tests.conftest import POSTGRES_URL
@@ -109,3 +111,64 @@ def test_tag_names_that_clash_in_case_stop_the_unique_name_migration(tmp_path: P
     assert cms_migrate(f"sqlite://{db}").returncode == 0
     with sqlite3.connect(db) as connection, pytest.raises(sqlite3.IntegrityError):
         connection.execute("INSERT INTO tag (name, slug, description) VALUES ('PYTHON', 'p', '')")
+
+
+# Run in a child process: it migrates a database of its own, step by step, with the ORM.
+RENDER_EXISTING = """
+import asyncio, json, sys
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+from cms.db import init_orm, tortoise_config
+from cms.models import Author, Post, Section
+from cms.settings import get_settings
+
+async def main(bodies):
+    settings = get_settings()
+    await migrate(config=tortoise_config(settings), target="models.0004_webhooks")
+    await init_orm(settings)
+    author = await Author.create(name="A", slug="a", email="a@example.org")
+    post = await Post.create(title="T", slug="t", author=author)
+    connection = connections.get("default")
+    marks = ", ".join(["?"] * 5 if settings.is_sqlite else [f"${n}" for n in range(1, 6)])
+    for position, body in enumerate(bodies):
+        await connection.execute_query(
+            f"INSERT INTO section (post_id, position, heading, anchor, body) VALUES ({marks})",
+            [post.id, position, None, f"s{position}", body],
+        )
+    await Tortoise.close_connections()
+    await migrate(config=tortoise_config(settings))
+    await init_orm(settings)
+    rows = await Section.all().order_by("position").values("html", "plain_text")
+    await Tortoise.close_connections()
+    print(json.dumps(rows))
+
+asyncio.run(main(json.loads(sys.stdin.read())))
+"""
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_migration_0005_renders_the_sections_already_stored(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        database_url = f"sqlite://{tmp_path / 'r.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("empty_postgres_schema")
+    # The second was accepted before the bounds existed: it is kept, escaped, not rendered.
+    bodies = ["# Hi\n\n*there* & <b>", "![" * 6000]
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", RENDER_EXISTING],
+        input=json.dumps(bodies),
+        env={**os.environ, "CMS_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [
+        {"html": render(bodies[0]).html, "plain_text": render(bodies[0]).plain_text},
+        {"html": f"<pre>{bodies[1]}</pre>\n", "plain_text": bodies[1]},
+    ]

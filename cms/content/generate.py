@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from cms.content.importer import make_excerpt
 from cms.content.markdown import assign_anchors
+from cms.content.rendering import render_bodies
 from cms.errors import Conflict, InvalidInput
 from cms.models import Author, Post, PostStatus, PostTag, Role, Section, Tag
 
@@ -229,14 +230,27 @@ class _Writer:
 
         await Post.bulk_create(rows, batch_size=BATCH_SIZE)
         post_ids = await _ids(Post, [row.slug for row in rows])
+        placed = [
+            (post_id, position, heading, anchor, body)
+            for post_id, post_sections in zip(post_ids, bodies, strict=True)
+            for position, ((heading, body), anchor) in enumerate(
+                zip(post_sections, assign_anchors(h for h, _ in post_sections), strict=True)
+            )
+        ]
+        rendered = await render_bodies([body for *_, body in placed], fields=["body"] * len(placed))
         await Section.bulk_create(
             (
                 Section(
-                    post_id=post_id, position=position, heading=heading, anchor=anchor, body=body
+                    post_id=post_id,
+                    position=position,
+                    heading=heading,
+                    anchor=anchor,
+                    body=body,
+                    html=html,
+                    plain_text=plain_text,
                 )
-                for post_id, post_sections in zip(post_ids, bodies, strict=True)
-                for position, ((heading, body), anchor) in enumerate(
-                    zip(post_sections, assign_anchors(h for h, _ in post_sections), strict=True)
+                for (post_id, position, heading, anchor, body), (html, plain_text) in zip(
+                    placed, rendered, strict=True
                 )
             ),
             batch_size=BATCH_SIZE,

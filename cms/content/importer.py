@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from cms.content.markdown import assign_anchors, render_plain_text
 from cms.content.plaintext import ParsedFile, ParsedPost
+from cms.content.rendering import render_bodies
 from cms.errors import InvalidInput, NotFound
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
 
@@ -173,10 +174,28 @@ class _Batch:
             )
             await Section.filter(post_id__in=[post.id for post in changed_posts]).delete()
         ids = await self._ids_of(list(rows_by_slug))
-        await Section.bulk_create(
-            Section(post_id=ids[slug], position=position, heading=heading, anchor=anchor, body=body)
+        placed = [
+            (slug, position, heading, anchor, body)
             for slug, rows in rows_by_slug.items()
             for position, (heading, anchor, body) in enumerate(rows)
+        ]
+        rendered = await render_bodies(
+            [body for *_, body in placed],
+            fields=[f"{slug}.sections.{position}.body" for slug, position, *_ in placed],
+        )
+        await Section.bulk_create(
+            Section(
+                post_id=ids[slug],
+                position=position,
+                heading=heading,
+                anchor=anchor,
+                body=body,
+                html=html,
+                plain_text=plain_text,
+            )
+            for (slug, position, heading, anchor, body), (html, plain_text) in zip(
+                placed, rendered, strict=True
+            )
         )
         await PostTag.bulk_create(
             PostTag(post_id=post_id, tag_id=self.tag.id)

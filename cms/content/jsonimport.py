@@ -27,6 +27,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from cms.content.jsonformat import FORMAT, ExportDocument, PostRecord
+from cms.content.rendering import render_bodies
 from cms.errors import Conflict, InvalidInput
 from cms.models import Author, Post, PostTag, Revision, Section, Tag
 
@@ -232,6 +233,11 @@ async def _write_posts(posts: list[PostRecord]) -> None:
         by_moment[p.updated_at].append(p.id)
     for moment, ids in by_moment.items():
         await Post.filter(id__in=ids).update(updated_at=moment)
+    placed = [(p, position, s) for p in posts for position, s in enumerate(p.sections)]
+    rendered = await render_bodies(
+        [s.body for _, _, s in placed],
+        fields=[f"post {p.id}: sections[{position}].body" for p, position, _ in placed],
+    )
     await Section.bulk_create(
         Section(
             id=s.id,
@@ -240,9 +246,10 @@ async def _write_posts(posts: list[PostRecord]) -> None:
             heading=s.heading,
             anchor=s.anchor,
             body=s.body,
+            html=html,
+            plain_text=plain_text,
         )
-        for p in posts
-        for position, s in enumerate(p.sections)
+        for (p, position, s), (html, plain_text) in zip(placed, rendered, strict=True)
     )
     await PostTag.bulk_create(
         PostTag(post_id=p.id, tag_id=tag_id) for p in posts for tag_id in p.tags

@@ -18,6 +18,11 @@ Some fields cost work beyond the nodes they return, counted as that many more no
   (or nothing to search for) is refused as BAD_USER_INPUT on ``query``. So
   ``search(query: "a* b*", first: 100) { edges { node { title } } }`` costs 100 + 100 * 8.
 
+Stored rendered text counts too (:data:`TEXT_WEIGHTS`): a Section's ``html`` or ``plainText``
+may hold up to ``MAX_RENDERED_BYTES`` (512 KiB), and each selection of one counts as one node
+per ``BYTES_PER_NODE`` (64 KiB) of that bound, 8 nodes a section, in the estimate; the count
+after execution counts one per started 64 KiB actually returned.
+
 Introspection fields and ``__typename`` cost nothing, nor do fields that ``@skip``/``@include``
 leave out. Fields selected twice under one response key are merged first, as execution merges
 them; fragments on different types of an abstract field both count (an upper bound).
@@ -28,6 +33,7 @@ close the estimate came (``extensions.cost.actual``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,11 +62,19 @@ from graphql import (
     value_from_ast,
 )
 
+from cms.content.markdown import MAX_RENDERED_BYTES
 from cms.services.search_syntax import parse_query
 
 __all__ = ["NODE_INTERFACE", "PageSizes", "count_nodes", "estimate_cost"]
 
 NODE_INTERFACE = "Node"
+
+# Stored text: (type, field) -> the nodes one selection may cost, by the size bound of its value.
+BYTES_PER_NODE = 64 * 1024
+TEXT_WEIGHTS: dict[tuple[str, str], int] = {
+    ("Section", "html"): math.ceil(MAX_RENDERED_BYTES / BYTES_PER_NODE),
+    ("Section", "plainText"): math.ceil(MAX_RENDERED_BYTES / BYTES_PER_NODE),
+}
 
 
 def _search_weight(arguments: Mapping[str, Any]) -> int:
@@ -155,6 +169,7 @@ class _Walk:
             if page_work is not None:
                 work = page_work(self._args(field, nodes[0]))
                 total += items * self._page(field, nodes[0], pages) * work
+            total += items * TEXT_WEIGHTS.get((owner.name, nodes[0].name.value), 0)
             below = _below(named, nodes)
             if below:
                 inner_page = self._page(field, nodes[0], pages) if _is_connection(field) else None
@@ -163,10 +178,12 @@ class _Walk:
 
     def count(self, selections: Selections, value: Mapping[str, Any]) -> int:
         total = 0
-        for _, field, nodes in self._fields(selections):
+        for owner, field, nodes in self._fields(selections):
             key = _response_key(nodes[0])
             if key in value:
                 total += self._count_value(get_named_type(field.type), nodes, value[key])
+                if (owner.name, nodes[0].name.value) in TEXT_WEIGHTS:
+                    total += _text_nodes(value[key])
         return total
 
     def _count_value(self, named: GraphQLNamedType, nodes: list[FieldNode], value: Any) -> int:
@@ -278,6 +295,13 @@ class _Walk:
             if isinstance(value, int):
                 return min(max(value, 0), pages.maximum)
         return pages.default
+
+
+def _text_nodes(value: object) -> int:
+    """One node per started ``BYTES_PER_NODE`` of stored text actually returned."""
+    if not isinstance(value, str):
+        return 0
+    return math.ceil(len(value.encode()) / BYTES_PER_NODE)
 
 
 def _below(named: GraphQLNamedType, nodes: list[FieldNode]) -> Selections:

@@ -101,6 +101,11 @@ class Section(Model):
     # Derived from the heading when sections are written; unique within the post.
     anchor = fields.CharField(max_length=100)
     body = fields.TextField()
+    # The body rendered when it was written (cms.content.rendering), so that reads never render.
+    # Nullable only because SQLite cannot add a NOT NULL column without a default (nor alter
+    # one while the search triggers watch the table); every write path fills them.
+    html = fields.TextField(null=True)
+    plain_text = fields.TextField(null=True)
 
     class Meta:
         table = "section"

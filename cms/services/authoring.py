@@ -31,7 +31,7 @@ from cms.services.editing import (
     utc_now,
 )
 from cms.services.inputs import check_instant
-from cms.services.sections import replace_sections
+from cms.services.sections import render_sections, replace_sections
 from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.snapshots import record_revision
 from cms.services.validation import (
@@ -89,6 +89,7 @@ async def create_post(
     if slug is not None and await Post.filter(slug=slug).exists():
         problems.add(SlugTaken(slug))
     problems.raise_if_any()
+    rendered = await render_sections(sections)
 
     now = clock()
 
@@ -108,7 +109,7 @@ async def create_post(
                 post = await insert_with_free_slug(Post, slug_base(title), insert)
             else:
                 post = await insert(slug)
-            await replace_sections(post.id, sections)
+            await replace_sections(post.id, rendered)
             await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=t.id) for t in tag_rows)
             await record_revision(post, editor_id=viewer.author_id, mutation="createPost")
             await enqueue_webhook_events("post.created", post_ids=[post.id])
@@ -165,6 +166,7 @@ async def update_post(
     if changes.author_id is not None and not await Author.filter(id=changes.author_id).exists():
         problems.add(NotFound(f"There is no author {changes.author_id}.", field="authorId"))
     problems.raise_if_any()
+    rendered = None if changes.sections is None else await render_sections(changes.sections)
 
     fields: dict[str, Any] = {
         name: value
@@ -180,8 +182,8 @@ async def update_post(
     async def write_related(post: Post) -> None:
         if changes.tags is not None:
             await set_tags(post.id, [tag.id for tag in tag_rows])
-        if changes.sections is not None:
-            await replace_sections(post.id, changes.sections)
+        if rendered is not None:
+            await replace_sections(post.id, rendered)
 
     return await apply_change(
         viewer,

@@ -22,7 +22,7 @@ from cms.permissions import Permission
 from cms.services.authoring import set_tags
 from cms.services.editing import Clock, SlugTaken, apply_change, find_post, require_on_post, utc_now
 from cms.services.pagination import SortKey
-from cms.services.sections import replace_sections
+from cms.services.sections import render_sections, replace_sections
 from cms.services.snapshots import snapshot_of
 from cms.services.validation import SectionInput
 
@@ -64,10 +64,12 @@ async def restore_revision(
     if await Post.filter(slug=snapshot["slug"]).exclude(id=post_id).exists():
         raise SlugTaken(snapshot["slug"])
     tag_ids = [row["id"] for row in await Tag.filter(id__in=snapshot["tag_ids"]).values("id")]
-    sections = [
-        SectionInput(heading=section["heading"], body=section["body"])
-        for section in snapshot["sections"]
-    ]
+    sections = await render_sections(
+        [
+            SectionInput(heading=section["heading"], body=section["body"])
+            for section in snapshot["sections"]
+        ]
+    )
 
     async def write_related(post: Post) -> None:
         await set_tags(post.id, tag_ids)

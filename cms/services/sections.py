@@ -5,6 +5,9 @@ the post. Anchors are recomputed for the whole post on each change (``assign_anc
 renaming or moving one heading can shift the numbering of its namesakes (``setup-2``).
 Each change is a change to the post: it goes through ``apply_change``, so it bumps the post's
 version, checks ``expectedVersion`` and records a revision.
+
+A body is rendered (``render_sections``, bounded and off the event loop) after validation and
+before the transaction opens, and its HTML and plain text are stored with it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 
 from cms.auth.viewer import Viewer
-from cms.content.markdown import assign_anchors
+from cms.content.markdown import Rendered, assign_anchors
+from cms.content.rendering import render_bodies
 from cms.errors import InvalidInput, NotFound
 from cms.models import Post, Section
 from cms.permissions import Permission
@@ -42,12 +46,42 @@ class SectionChange:
     post: Post
 
 
-async def replace_sections(post_id: int, sections: Sequence[SectionInput]) -> None:
+@dataclass(frozen=True)
+class RenderedSection:
+    """A section input with its body rendered: what a write stores."""
+
+    heading: str | None
+    body: str
+    rendered: Rendered
+
+
+async def render_sections(
+    sections: Sequence[SectionInput], *, field: str = "sections"
+) -> list[RenderedSection]:
+    """Render the sections' bodies; BAD_USER_INPUT on ``{field}.{i}.body`` past a bound."""
+    rendered = await render_bodies(
+        [s.body for s in sections], fields=[f"{field}.{i}.body" for i in range(len(sections))]
+    )
+    return [
+        RenderedSection(heading=s.heading, body=s.body, rendered=r)
+        for s, r in zip(sections, rendered, strict=True)
+    ]
+
+
+async def replace_sections(post_id: int, sections: Sequence[RenderedSection]) -> None:
     """Make ``sections`` the post's sections. Old rows go; the new ones get new ids."""
     await Section.filter(post_id=post_id).delete()
     headings = [normalize_heading(section.heading) for section in sections]
     await Section.bulk_create(
-        Section(post_id=post_id, position=index, heading=heading, anchor=anchor, body=s.body)
+        Section(
+            post_id=post_id,
+            position=index,
+            heading=heading,
+            anchor=anchor,
+            body=s.body,
+            html=s.rendered.html,
+            plain_text=s.rendered.plain_text,
+        )
         for index, (s, heading, anchor) in enumerate(
             zip(sections, headings, assign_anchors(headings), strict=True)
         )
@@ -106,6 +140,7 @@ async def add_section(
     post = await find_post(post_id)
     require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
     new = _validated(section)
+    (rendered,) = await render_bodies([new.body], fields=["section.body"])
     created: list[Section] = []
 
     async def insert(post: Post) -> None:
@@ -116,7 +151,13 @@ async def add_section(
         _check_position(at, upper=len(sections))
         # Created parked, with a placeholder anchor; store_order gives it its real place.
         row = await Section.create(
-            post_id=post.id, position=-1, heading=new.heading, anchor="", body=new.body
+            post_id=post.id,
+            position=-1,
+            heading=new.heading,
+            anchor="",
+            body=new.body,
+            html=rendered.html,
+            plain_text=rendered.plain_text,
         )
         sections.insert(at, row)
         await store_order(sections)
@@ -153,13 +194,21 @@ async def update_section(
             heading=current.heading if heading is None else heading,
         )
     )
+    rendered = Rendered(html=current.html, plain_text=current.plain_text)
+    if changed.body != current.body:
+        (rendered,) = await render_bodies([changed.body], fields=["section.body"])
 
     async def rewrite(post: Post) -> None:
         sections = await _sections_of(post.id)
         row = next((s for s in sections if s.id == section_id), None)
         if row is None:  # deleted since it was read; the version claim makes this rare
             raise NotFound(f"There is no section {section_id}.", field="sectionId")
-        await Section.filter(id=section_id).update(heading=changed.heading, body=changed.body)
+        await Section.filter(id=section_id).update(
+            heading=changed.heading,
+            body=changed.body,
+            html=rendered.html,
+            plain_text=rendered.plain_text,
+        )
         row.heading, row.body = changed.heading, changed.body
         await store_order(sections)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cms.content.markdown import shape_problem
 from cms.errors import CMSError, InvalidInput
 from cms.services.inputs import MAX_SLUG_LENGTH, check_text
 
@@ -128,6 +129,9 @@ def check_section(problems: Problems, section: SectionInput, *, field: str = "se
         problems.invalid(f"{field}.body", f"`{field}.body` is larger than {MAX_BODY_BYTES} bytes.")
     else:
         problems.text(section.body, field=f"{field}.body", max_length=MAX_BODY_BYTES)
+    shape = shape_problem(section.body)
+    if shape is not None:
+        problems.invalid(f"{field}.body", f"`{field}.body` {shape}")
 
 
 def normalize_heading(heading: str | None) -> str | None:

@@ -8,7 +8,7 @@ executor answers the whole operation) anything else:
 - the root fields ``posts``, ``post``, ``tag``, ``tags``, ``author``, ``authors``;
 - ``Post``, ``Section``, ``Tag`` and ``Author`` scalars, ``Post.author``/``tags``/``sections``,
   ``Tag.posts``/``postCount``, ``Author.posts``, the pure ``readingTimeMinutes``,
-  ``readingTime``, ``html`` and ``plainText``; connections with ``edges``, ``node``,
+  ``readingTime``, and the stored ``html`` and ``plainText``; connections with ``edges``, ``node``,
   ``cursor``, ``pageInfo`` and ``totalCount``; ``__typename`` anywhere.
 
 Fields are collected with graphql-core's own ``collect_fields``/``collect_subfields``, which
@@ -43,7 +43,6 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 
-from cms.content.markdown import render_html, render_plain_text
 from cms.graphql.compiled.plan import (
     Children,
     Column,
@@ -86,7 +85,15 @@ _COLUMNS: dict[str, tuple[type[Any], dict[str, str]]] = {
     ),
     "Section": (
         Section,
-        {"position": "position", "heading": "heading", "anchor": "anchor", "body": "body"},
+        # html and plainText were rendered when the section was written: columns like the rest.
+        {
+            "position": "position",
+            "heading": "heading",
+            "anchor": "anchor",
+            "body": "body",
+            "html": "html",
+            "plainText": "plain_text",
+        },
     ),
     "Tag": (Tag, {"name": "name", "slug": "slug", "description": "description"}),
     "Author": (Author, {"name": "name", "slug": "slug", "bio": "bio"}),
@@ -240,14 +247,6 @@ def _reading_time(walk: _Walk, node: ObjectNode, key: str, details: FieldDetails
     node.fields.append(ReadingTime(key, sections))
 
 
-def _rendered(render: Callable[[str], str]) -> Handler:
-    def handle(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-        node.columns.add("body")
-        node.fields.append(Derived(key, "body", render))
-
-    return handle
-
-
 def _post_count(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
     node.fields.append(PostCount(key))
 
@@ -283,8 +282,6 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("Post", "readingTimeMinutes"): _reading_time,
     # Deprecated, and the same value; DeprecationTracker reports its use on both paths.
     ("Post", "readingTime"): _reading_time,
-    ("Section", "html"): _rendered(render_html),
-    ("Section", "plainText"): _rendered(render_plain_text),
     ("Tag", "posts"): _posts,
     ("Tag", "postCount"): _post_count,
     ("Author", "posts"): _posts,

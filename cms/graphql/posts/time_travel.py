@@ -50,6 +50,7 @@ def past_sections(post_pk: int, past: PastContent) -> list[Section]:
             heading=section["heading"],
             anchor=section["anchor"],
             body=section["body"],
+            stored=None,
         )
         for position, section in enumerate(past.sections)
     ]

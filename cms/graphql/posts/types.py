@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from cms.content.markdown import reading_time_minutes, render_html, render_plain_text
+from cms.content.markdown import Rendered, reading_time_minutes
+from cms.content.rendering import render_or_escape
 from cms.graphql.context import Info
 from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
@@ -34,14 +35,22 @@ class Section(Node):
         description="A fragment id unique within the post, e.g. `setup`, then `setup-2`."
     )
     body: str = strawberry.field(description="The section's text as markdown.")
+    # Rendered when the section was written. None for a section of a past state (a revision
+    # holds only markdown): rendered on demand then, off the event loop within the bounds.
+    stored: strawberry.Private[Rendered | None]
 
     @strawberry.field(description="The body rendered as HTML; raw HTML in the markdown is escaped.")
-    def html(self) -> str:
-        return render_html(self.body)
+    async def html(self) -> str:
+        return (await self._rendered()).html
 
     @strawberry.field(description="The body as plain text, without markup.")
-    def plain_text(self) -> str:
-        return render_plain_text(self.body)
+    async def plain_text(self) -> str:
+        return (await self._rendered()).plain_text
+
+    async def _rendered(self) -> Rendered:
+        if self.stored is None:
+            self.stored = await render_or_escape(self.body)
+        return self.stored
 
     @classmethod
     def from_model(cls, section: SectionModel) -> Section:
@@ -53,6 +62,10 @@ class Section(Node):
             heading=section.heading,
             anchor=section.anchor,
             body=section.body,
+            # NULL only if some write path forgot to render (a bug): rendered on demand then.
+            stored=None
+            if section.html is None or section.plain_text is None
+            else Rendered(html=section.html, plain_text=section.plain_text),
         )
 
 
