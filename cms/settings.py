@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(default=600, ge=0)
     rate_limit_cost: int = Field(default=100_000, ge=0)
     rate_limit_logins: int = Field(default=20, ge=0)
+    # Revision storage (README "Security"). A post keeps at most this many revisions: past it,
+    # the oldest tenth goes. Each author may add this many bytes of revisions per hour (their
+    # changes then fail with THROTTLED). 0 turns a limit off.
+    revisions_per_post: int = Field(default=500, ge=0)
+    revision_bytes_per_hour: int = Field(default=64 * 1024 * 1024, ge=0)
 
     @field_validator("database_url")
     @classmethod

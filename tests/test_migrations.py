@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 import pytest
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -86,3 +88,68 @@ async def test_cms_migrate_applies_every_migration_on_postgres(
         await connection.close()
     assert sorted(applied) == SHIPPED
     assert {"post", "section", "tag", "author"} <= tables
+
+
+def test_revisions_move_their_section_bodies_apart_once_per_post_and_content(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    url = f"sqlite://{db}"
+    # Tortoise's own command migrates to a given point; `cms migrate` goes all the way.
+    before = subprocess.run(  # noqa: S603 - our own interpreter's tortoise command
+        [Path(sys.executable).parent / "tortoise", "migrate", "models", "0004_webhooks"],
+        env={**os.environ, "CMS_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert before.returncode == 0, before.stderr
+    fields = {"title": "T", "slug": "t", "excerpt": "", "status": "DRAFT", "published_at": None}
+    fields |= {"author_id": 1, "tags": [], "tag_ids": []}
+    intro = {"heading": None, "anchor": "intro", "body": "Same words."}
+    usage = {"heading": "Usage", "anchor": "usage", "body": "Other words."}
+    snapshots = [
+        {**fields, "sections": [intro]},
+        {**fields, "sections": [intro, usage]},
+        {**fields, "sections": [usage, intro]},
+        {**fields, "sections": "not a list: kept as it is"},
+    ]
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO author (id, name, slug, email, bio, role, created_at, is_active) "
+            "VALUES (1, 'A', 'a', 'a@example.org', '', 'AUTHOR', '2026-01-01', 1)"
+        )
+        connection.execute(
+            "INSERT INTO post (id, title, slug, excerpt, status, created_at, updated_at, version, "
+            "author_id) VALUES (1, 'T', 't', '', 'DRAFT', '2026-01-01', '2026-01-01', 4, 1)"
+        )
+        connection.executemany(
+            "INSERT INTO revision (post_id, version, created_at, mutation, snapshot) "
+            "VALUES (1, ?, '2026-01-01', 'updatePost', ?)",
+            [(n, orjson.dumps(s).decode()) for n, s in enumerate(snapshots, start=1)],
+        )
+
+    result = cms_migrate(url)
+
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        bodies = connection.execute("SELECT body FROM revision_body ORDER BY body").fetchall()
+        rows = connection.execute(
+            "SELECT snapshot, sections, stored_bytes FROM revision ORDER BY version"
+        ).fetchall()
+    assert bodies == [("Other words.",), ("Same words.",)]
+    same, other = (
+        hashlib.sha256(text.encode()).hexdigest() for text in ("Same words.", "Other words.")
+    )
+    assert [orjson.loads(snapshot) for snapshot, _, _ in rows[:3]] == [fields] * 3
+    assert [orjson.loads(index) for _, index, _ in rows[:3]] == [
+        [[None, "intro", same]],
+        [[None, "intro", same], ["Usage", "usage", other]],
+        [["Usage", "usage", other], [None, "intro", same]],
+    ]
+    assert orjson.loads(rows[3][0]) == snapshots[3]
+    assert rows[3][1] is None
+    # The first revision holding a body pays for it; the move that follows adds no body.
+    assert rows[0][2] > len("Same words.")
+    assert rows[2][2] < rows[1][2]
