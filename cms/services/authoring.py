@@ -7,7 +7,7 @@ field (all problems at once, nothing written if any), then writes in one transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,18 +97,20 @@ async def create_post(
         chosen = slug or await free_slug(Post, slug_base(title))
         try:
             async with in_transaction():
-                post = await Post.create(
-                    title=title.strip(),
-                    slug=chosen,
-                    excerpt=excerpt,
-                    status=status,
-                    published_at=now if status is PostStatus.PUBLISHED else None,
-                    author_id=viewer.author_id,
+                post = await insert_post(
+                    {
+                        "title": title.strip(),
+                        "slug": chosen,
+                        "excerpt": excerpt,
+                        "status": status,
+                        "published_at": now if status is PostStatus.PUBLISHED else None,
+                        "author_id": viewer.author_id,
+                    },
+                    sections=sections,
+                    tag_ids=[t.id for t in tag_rows],
+                    editor_id=viewer.author_id,
+                    mutation="createPost",
                 )
-                await replace_sections(post.id, sections)
-                await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=t.id) for t in tag_rows)
-                await record_revision(post, editor_id=viewer.author_id, mutation="createPost")
-                await enqueue_webhook_events("post.created", post_ids=[post.id])
             break
         except IntegrityError as exc:
             if "slug" not in str(exc).lower():
@@ -121,6 +123,24 @@ async def create_post(
         tag_ids=[t.id for t in tag_rows],
         author_ids=[post.author_id],
     )
+    return post
+
+
+async def insert_post(
+    fields: Mapping[str, Any],
+    *,
+    sections: Sequence[SectionInput],
+    tag_ids: Sequence[int],
+    editor_id: int | None,
+    mutation: str,
+) -> Post:
+    """Write a new post with its sections and tags, its first revision and the webhook
+    deliveries it owes, inside the caller's transaction (which announces after committing)."""
+    post = await Post.create(**fields)
+    await replace_sections(post.id, sections)
+    await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=tag_id) for tag_id in tag_ids)
+    await record_revision(post, editor_id=editor_id, mutation=mutation)
+    await enqueue_webhook_events("post.created", post_ids=[post.id])
     return post
 
 

@@ -42,15 +42,27 @@ class SectionChange:
     post: Post
 
 
+SectionRow = tuple[str | None, str, str]
+"""A section as stored: (heading, anchor, body)."""
+
+
+def section_rows(sections: Sequence[SectionInput]) -> list[SectionRow]:
+    """``sections`` as ``replace_sections`` stores them: normalised headings, fresh anchors."""
+    headings = [normalize_heading(section.heading) for section in sections]
+    return [
+        (heading, anchor, section.body)
+        for section, heading, anchor in zip(
+            sections, headings, assign_anchors(headings), strict=True
+        )
+    ]
+
+
 async def replace_sections(post_id: int, sections: Sequence[SectionInput]) -> None:
     """Make ``sections`` the post's sections. Old rows go; the new ones get new ids."""
     await Section.filter(post_id=post_id).delete()
-    headings = [normalize_heading(section.heading) for section in sections]
     await Section.bulk_create(
-        Section(post_id=post_id, position=index, heading=heading, anchor=anchor, body=s.body)
-        for index, (s, heading, anchor) in enumerate(
-            zip(sections, headings, assign_anchors(headings), strict=True)
-        )
+        Section(post_id=post_id, position=index, heading=heading, anchor=anchor, body=body)
+        for index, (heading, anchor, body) in enumerate(section_rows(sections))
     )
 
 
