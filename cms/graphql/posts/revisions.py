@@ -46,7 +46,8 @@ class Revision:
     version: int = strawberry.field(description="The post's version after this change.")
     created_at: datetime
     mutation: str = strawberry.field(
-        description="What made the change: `updatePost`, `moveSection`, `scheduledPublish`..."
+        description="What made the change: `updatePost`, `moveSection`, `scheduledPublish`, "
+        "`import`..."
     )
     title: str
     slug: str
@@ -60,7 +61,7 @@ class Revision:
         description="What changed from another revision of this post to this one.",
     )
 
-    @strawberry.field(description="Who made the change; null for the scheduler.")
+    @strawberry.field(description="Who made the change; null for the scheduler and `cms import`.")
     async def editor(
         self, info: Info
     ) -> Annotated[Author, strawberry.lazy("cms.graphql.authors.types")] | None:
