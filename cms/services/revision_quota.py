@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from math import ceil
 
 from tortoise.functions import Sum
@@ -33,13 +34,15 @@ class RevisionLimits:
     per_post: int
     bytes_per_hour: int
 
-    @classmethod
-    def current(cls) -> RevisionLimits:
-        settings = get_settings()
-        return cls(
-            per_post=settings.revisions_per_post,
-            bytes_per_hour=settings.revision_bytes_per_hour,
-        )
+
+@cache
+def current_limits() -> RevisionLimits:
+    """The limits the settings set, read once per process like the rest of the settings
+    (reading them costs about a millisecond, too much for every change of an import)."""
+    settings = get_settings()
+    return RevisionLimits(
+        per_post=settings.revisions_per_post, bytes_per_hour=settings.revision_bytes_per_hour
+    )
 
 
 class RevisionQuotaExceeded(Throttled):

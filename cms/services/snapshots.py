@@ -14,7 +14,7 @@ from typing import TypedDict, cast
 
 from cms.models import Post, Revision, Section, Tag
 from cms.services import revision_store
-from cms.services.revision_quota import RevisionLimits, check_author_quota, prune
+from cms.services.revision_quota import check_author_quota, current_limits, prune
 
 
 class SectionSnapshot(TypedDict):
@@ -60,7 +60,7 @@ async def record_revision(post: Post, *, editor_id: int | None, mutation: str) -
     Call it inside the change's transaction: a change past the editor's quota raises
     ``RevisionQuotaExceeded`` here, and the whole change rolls back.
     """
-    limits = RevisionLimits.current()
+    limits = current_limits()
     stored = revision_store.split(await take_snapshot(post))
     added = await revision_store.write_bodies(post.id, stored.bodies) + stored.row_bytes
     if editor_id is not None:

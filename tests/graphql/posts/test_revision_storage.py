@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from cms.graphql.node import to_global_id
 from cms.models import Post, Revision, RevisionBody, Role, Section
+from cms.services.revision_quota import current_limits
 from tests.conftest import GraphQLRunner, Session, SignIn
 
 CREATE = """
@@ -45,6 +47,22 @@ query History($slug: String!) {
 # the whole post for each section row written, which makes creating one slow.)
 SECTION_COUNT = 40
 BODY_CHARS = 12_500
+
+
+SetLimits = Callable[..., None]
+
+
+@pytest.fixture
+def limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetLimits]:
+    """``limits(CMS_...="n")``: revision limits for this test (read once per process)."""
+
+    def set_limits(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        current_limits.cache_clear()
+
+    yield set_limits
+    current_limits.cache_clear()
 
 
 def prose(seed: int, length: int = BODY_CHARS) -> str:
@@ -146,9 +164,9 @@ async def test_editing_one_section_stores_that_body_alone_and_history_reads_whol
 
 
 async def test_an_author_past_the_hourly_quota_is_throttled_and_nothing_is_written(
-    graphql: GraphQLRunner, sign_in: SignIn, monkeypatch: pytest.MonkeyPatch
+    graphql: GraphQLRunner, sign_in: SignIn, limits: SetLimits
 ) -> None:
-    monkeypatch.setenv("CMS_REVISION_BYTES_PER_HOUR", str(550_000))
+    limits(CMS_REVISION_BYTES_PER_HOUR="550000")
     session = await sign_in(Role.AUTHOR)
     post_id = await create_large_post(graphql, session, "large")  # about 505 KB
     section = await Section.get(post_id=post_id, position=0)
@@ -195,9 +213,9 @@ async def test_an_author_past_the_hourly_quota_is_throttled_and_nothing_is_writt
 
 
 async def test_a_post_keeps_at_most_the_configured_revisions_oldest_pruned_first(
-    graphql: GraphQLRunner, sign_in: SignIn, monkeypatch: pytest.MonkeyPatch
+    graphql: GraphQLRunner, sign_in: SignIn, limits: SetLimits
 ) -> None:
-    monkeypatch.setenv("CMS_REVISIONS_PER_POST", "10")
+    limits(CMS_REVISIONS_PER_POST="10")
     session = await sign_in(Role.AUTHOR)
     created = await graphql(
         CREATE,
