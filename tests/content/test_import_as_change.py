@@ -3,7 +3,9 @@ and a conditional write that refuses to overwrite a concurrent edit."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,11 @@ from cms.services import authoring
 from cms.services.authoring import PostChanges
 from cms.services.events import ContentChanged, events
 from cms.services.snapshots import load_snapshot
+from cms.settings import Settings
 from tests.cache.conftest import StartApp, start_app  # noqa: F401 - the fixture
+from tests.cache.test_redis import REDIS_URL, redis_url  # noqa: F401 - the fixture
 from tests.factories import make_author
+from tests.ops.servers import cms
 from tests.webhooks.conftest import make_webhook
 
 ORIGINAL = """Tag: Tides
@@ -136,3 +141,30 @@ async def test_an_edit_between_reading_and_writing_fails_the_import_and_changes_
     assert high.version == 1
     assert await Revision.filter(mutation="import").count() == 2
     assert await WebhookDelivery.all().count() == deliveries
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set CMS_TEST_REDIS_URL")
+async def test_cms_import_purges_what_servers_cached_in_redis(
+    start_app: StartApp,  # noqa: F811
+    redis_url: str,  # noqa: F811
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """`cms import` runs in a process of its own: the servers' shared cache must hear it."""
+    await import_plaintext(parsed(ORIGINAL), author_slug=None)
+    server = await start_app(redis_url=redis_url)
+    await server.post(CURRENT)
+    assert (await server.post(CURRENT)).headers["x-cache"] == "HIT"
+    edited = tmp_path / "tides.txt"
+    edited.write_text(EDITED, encoding="utf-8")
+
+    result = cms(
+        "import",
+        str(edited),
+        env={**os.environ, "CMS_DATABASE_URL": settings.database_url, "CMS_REDIS_URL": redis_url},
+    )
+
+    assert result.returncode == 0, result.stderr
+    fresh = await server.post(CURRENT)
+    assert fresh.headers["x-cache"] == "MISS"
+    assert fresh.json()["data"]["post"]["sections"][1]["body"] == "It pulls, twice a day."
