@@ -261,6 +261,9 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
+    from cms.cache import build_response_cache
     from cms.content.files import decode_text, read_bytes
     from cms.content.importer import import_plaintext
     from cms.content.jsonimport import looks_like_json
@@ -281,10 +284,17 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"cms: nothing imported ({len(exc.problems)} problem(s))", file=sys.stderr)
         return 1
     status = PostStatus.PUBLISHED if args.status == "published" else PostStatus.DRAFT
-    with _progress("importing", unit="post") as advance:
-        report = await import_plaintext(
-            parsed, author_slug=args.author, status=status, progress=advance
-        )
+    async with AsyncExitStack() as stack:
+        # With CMS_REDIS_URL the servers' response cache lives in Redis: the import's changes
+        # purge it from this process. (A server's in-process cache cannot hear this process;
+        # its entries expire within CMS_CACHE_TTL + CMS_CACHE_SWR.)
+        cache = build_response_cache(settings) if settings.redis_url else None
+        if cache is not None:
+            await stack.enter_async_context(cache.running())
+        with _progress("importing", unit="post") as advance:
+            report = await import_plaintext(
+                parsed, author_slug=args.author, status=status, progress=advance
+            )
     print(
         f"cms: {report.created} post(s) created, {report.updated} updated, "
         f"{report.unchanged} unchanged"

@@ -175,6 +175,11 @@ class Settings(BaseSettings):
     # An account under attack lets each address try it once per back-off period, doubling with
     # its failures up to this many seconds (a stranger can delay its owner no longer).
     login_max_backoff_seconds: float = Field(default=900.0, gt=0)
+    # Revision storage (README "Security"). A post keeps at most this many revisions: past it,
+    # the oldest tenth goes. Each author may add this many bytes of revisions per hour (their
+    # changes then fail with THROTTLED). 0 turns a limit off.
+    revisions_per_post: int = Field(default=500, ge=0)
+    revision_bytes_per_hour: int = Field(default=64 * 1024 * 1024, ge=0)
 
     @field_validator("database_url")
     @classmethod

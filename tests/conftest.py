@@ -33,6 +33,7 @@ TABLES = (
     "webhook_delivery",
     "webhook",
     "revision",
+    "revision_body",
     "preview_token",
     "api_token",
     "post_search",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -9,7 +10,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -172,3 +175,111 @@ def test_migration_0005_renders_the_sections_already_stored(
         {"html": render(bodies[0]).html, "plain_text": render(bodies[0]).plain_text},
         {"html": f"<pre>{bodies[1]}</pre>\n", "plain_text": bodies[1]},
     ]
+
+
+# Revisions as 0004 stored them: whole snapshots. The fourth is not in the shape snapshots take.
+OLD_FIELDS: dict[str, Any] = {
+    "title": "T",
+    "slug": "t",
+    "excerpt": "",
+    "status": "DRAFT",
+    "published_at": None,
+    "author_id": 1,
+    "tags": [],
+    "tag_ids": [],
+}
+INTRO = {"heading": None, "anchor": "intro", "body": "Same words."}
+USAGE = {"heading": "Usage", "anchor": "usage", "body": "Other words."}
+OLD_SNAPSHOTS = [
+    {**OLD_FIELDS, "sections": [INTRO]},
+    {**OLD_FIELDS, "sections": [INTRO, USAGE]},
+    {**OLD_FIELDS, "sections": [USAGE, INTRO]},
+    {**OLD_FIELDS, "sections": "not a list: kept as it is"},
+]
+OLD_ROWS = [
+    "INSERT INTO author (id, name, slug, email, bio, role, created_at, is_active) "
+    "VALUES (1, 'A', 'a', 'a@example.org', '', 'AUTHOR', '2026-01-01', true)",
+    "INSERT INTO post (id, title, slug, excerpt, status, created_at, updated_at, version, "
+    "author_id) VALUES (1, 'T', 't', '', 'DRAFT', '2026-01-01', '2026-01-01', 4, 1)",
+    # Literal values, so that one text serves sqlite3 (?) and asyncpg ($1) alike.
+    *(
+        "INSERT INTO revision (post_id, version, created_at, mutation, snapshot) "  # noqa: S608
+        f"VALUES (1, {n}, '2026-01-01', 'updatePost', '{orjson.dumps(snapshot).decode()}')"
+        for n, snapshot in enumerate(OLD_SNAPSHOTS, start=1)
+    ),
+]
+CONVERTED = (
+    "SELECT snapshot, sections, stored_bytes FROM revision ORDER BY version",
+    "SELECT body FROM revision_body ORDER BY body",
+)
+
+
+def migrate_to_0004(database_url: str) -> None:
+    # Tortoise's own command migrates to a given point; `cms migrate` goes all the way.
+    result = subprocess.run(  # noqa: S603 - our own interpreter's tortoise command
+        [Path(sys.executable).parent / "tortoise", "migrate", "models", "0004_webhooks"],
+        env={**os.environ, "CMS_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def check_converted(rows: list[tuple[Any, Any, int]], bodies: list[str]) -> None:
+    """``rows``: each revision's snapshot, sections (JSON text) and stored_bytes."""
+    assert bodies == ["Other words.", "Same words."]
+    same, other = (
+        hashlib.sha256(body.encode()).hexdigest() for body in ("Same words.", "Other words.")
+    )
+    assert [orjson.loads(snapshot) for snapshot, _, _ in rows[:3]] == [OLD_FIELDS] * 3
+    assert [orjson.loads(index) for _, index, _ in rows[:3]] == [
+        [[None, "intro", same]],
+        [[None, "intro", same], ["Usage", "usage", other]],
+        [["Usage", "usage", other], [None, "intro", same]],
+    ]
+    assert orjson.loads(rows[3][0]) == OLD_SNAPSHOTS[3]
+    assert rows[3][1] is None
+    # The first revision holding a body pays for it; the move that follows adds no body.
+    assert rows[0][2] > len("Same words.")
+    assert rows[2][2] < rows[1][2]
+
+
+def test_0006_moves_revision_bodies_apart_once_per_post_and_content_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.sqlite3"
+    migrate_to_0004(f"sqlite://{db}")
+    with sqlite3.connect(db) as connection:
+        for statement in OLD_ROWS:
+            connection.execute(statement)
+
+    result = cms_migrate(f"sqlite://{db}")
+
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(CONVERTED[0]).fetchall()
+        bodies = [body for (body,) in connection.execute(CONVERTED[1])]
+    check_converted(rows, bodies)
+
+
+@pytest.mark.postgres
+async def test_0006_moves_revision_bodies_apart_once_per_post_and_content_on_postgres(
+    empty_postgres_schema: str,
+) -> None:
+    import asyncpg
+
+    migrate_to_0004(empty_postgres_schema)
+    server, _, schema = empty_postgres_schema.partition("?schema=")
+    connection = await asyncpg.connect(server, server_settings={"search_path": schema})
+    try:
+        for statement in OLD_ROWS:
+            await connection.execute(statement)
+        result = cms_migrate(empty_postgres_schema)
+        assert result.returncode == 0, result.stderr
+        rows = [tuple(row) for row in await connection.fetch(CONVERTED[0])]
+        bodies = [row["body"] for row in await connection.fetch(CONVERTED[1])]
+    finally:
+        await connection.close()
+    check_converted(rows, bodies)

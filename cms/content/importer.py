@@ -2,35 +2,57 @@
 
 The file is authoritative for what it holds. Importing it again updates the posts it names
 (matched by slug) instead of duplicating them, and leaves everything else alone.
+
+An import is a change like the API's, made through the same service functions: each post it
+creates or changes gets a new version and a revision (mutation ``import``, no editor), the
+webhook deliveries it owes (``cms.webhooks.outbox``) and, once committed, a content-change
+event that purges caches and reaches subscribers. A post the file leaves as it is keeps its
+version. It happens in two steps:
+
+1. ``plan_import`` reads what the database holds and decides what to write, noting the version
+   of every post it will change;
+2. ``apply_import`` writes the whole file in one transaction, each change claiming the version
+   the plan read. If a post changed in between (an edit through the API, say), the import fails
+   with ``ImportConflict`` and writes nothing: run it again to apply the file to the new state.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cms.content.markdown import assign_anchors, render_plain_text
+from cms.content.markdown import render_plain_text
 from cms.content.plaintext import ParsedFile, ParsedPost
-from cms.content.rendering import render_bodies
-from cms.errors import InvalidInput, NotFound
+from cms.errors import Conflict, InvalidInput, NotFound
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
+from cms.services.authoring import insert_post
+from cms.services.editing import VersionConflict, announce, write_change
+from cms.services.sections import (
+    RenderedSection,
+    SectionRow,
+    render_sections,
+    replace_sections,
+    section_rows,
+)
+from cms.services.validation import SectionInput
 
 HOUSE_AUTHOR_SLUG = "editorial"
 HOUSE_AUTHOR_NAME = "Editorial"
 HOUSE_AUTHOR_EMAIL = "editorial@localhost"
 EXCERPT_MAX_CHARS = 300
-# Posts handled per round of queries: bounds memory and keeps each IN (...) list and bulk
-# UPDATE well inside the databases' limits on bound parameters.
+# Posts read per query while planning: keeps each IN (...) list well inside the databases'
+# limits on bound parameters. Progress is reported after each batch written.
 BATCH_SIZE = 500
+MUTATION = "import"
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each batch of posts."""
-
-# (heading, anchor, body) for each section of a post, in order.
-SectionRows = list[tuple[str | None, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +61,69 @@ class ImportReport:
     updated: int
     unchanged: int
     tag_slug: str
+
+
+class ImportConflict(Conflict):
+    """Raised when a post the import changes was changed by someone else since it was read."""
+
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(
+            f"the post {slug!r} changed while the file was being imported ({detail}); "
+            "nothing was imported: import the file again",
+            field="slug",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPost:
+    """One post of the file and what importing it writes."""
+
+    parsed: ParsedPost
+    # The sections to write, rendered; empty when the post's sections stay as they are.
+    sections: list[RenderedSection]
+    # The post's own fields to write: all of them for a new post, those that differ for an
+    # existing one.
+    fields: dict[str, Any]
+    # The post as the plan read it; None for a post the import creates.
+    existing: Post | None
+    # Whether an existing post differs from the file (its fields, sections or tag link).
+    changed: bool
+    write_sections: bool
+    link_tag: bool
+
+    @property
+    def kind(self) -> str:
+        """The content-change kind of this post's write (``cms.webhooks.events``)."""
+        if self.existing is None:
+            return "post.created"
+        before = self.existing.status
+        after = self.fields.get("status", before)
+        if after is PostStatus.PUBLISHED and before is not PostStatus.PUBLISHED:
+            return "post.published"
+        if after is not PostStatus.PUBLISHED and before is PostStatus.PUBLISHED:
+            return "post.unpublished"
+        return "post.updated"
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    tag_slug: str
+    tag_name: str
+    # Who new posts are by, and whom existing ones go to; None: new posts are by the house
+    # author (created when the plan is applied if need be), existing ones keep theirs.
+    author: Author | None
+    posts: list[PlannedPost] = field(default_factory=list)
+
+    @property
+    def report(self) -> ImportReport:
+        created = sum(1 for post in self.posts if post.existing is None)
+        updated = sum(1 for post in self.posts if post.changed)
+        return ImportReport(
+            created=created,
+            updated=updated,
+            unchanged=len(self.posts) - created - updated,
+            tag_slug=self.tag_slug,
+        )
 
 
 async def import_plaintext(
@@ -55,36 +140,93 @@ async def import_plaintext(
     it has been published. New published posts are dated one second apart, the file's first
     post newest, so the default newest-first order is the file's order.
     """
+    plan = await plan_import(parsed, author_slug=author_slug, status=status)
+    return await apply_import(plan, progress=progress)
+
+
+async def plan_import(
+    parsed: ParsedFile, *, author_slug: str | None, status: PostStatus = PostStatus.PUBLISHED
+) -> ImportPlan:
+    """What importing ``parsed`` writes, from the database as it is now (reads only)."""
     if status not in {PostStatus.PUBLISHED, PostStatus.DRAFT}:
         raise InvalidInput(
             f"posts can be imported as PUBLISHED or DRAFT, not {status}", field="status"
         )
-    now = datetime.now(UTC).replace(microsecond=0)
-    total = len(parsed.posts)
-    created = updated = 0
-    async with in_transaction():
-        author = await _import_author(author_slug)
-        tag, _ = await Tag.get_or_create(slug=parsed.tag_slug, defaults={"name": parsed.tag_name})
-        for start in range(0, total, BATCH_SIZE):
-            batch = _Batch(
-                tag=tag,
-                author=author,
-                reassign=author_slug is not None,
-                status=status,
-                now=now,
-                first_index=start,
+    author = await _named_author(author_slug) if author_slug is not None else None
+    tag = await Tag.get_or_none(slug=parsed.tag_slug)
+    rules = _Rules(status=status, now=datetime.now(UTC).replace(microsecond=0))
+    plan = ImportPlan(tag_slug=parsed.tag_slug, tag_name=parsed.tag_name, author=author)
+    for start in range(0, len(parsed.posts), BATCH_SIZE):
+        batch = parsed.posts[start : start + BATCH_SIZE]
+        existing = {post.slug: post for post in await Post.filter(slug__in=[p.slug for p in batch])}
+        ids = [post.id for post in existing.values()]
+        stored = await _sections_of(ids)
+        linked: set[int] = set()
+        if tag is not None:
+            links = PostTag.filter(tag_id=tag.id, post_id__in=ids).values("post_id")
+            linked = {row["post_id"] for row in await links}
+        for offset, parsed_post in enumerate(batch):
+            sections = [SectionInput(heading=s.heading, body=s.body) for s in parsed_post.sections]
+            post = existing.get(parsed_post.slug)
+            fields = rules.fields(parsed_post, sections, post, start + offset)
+            if post is None:
+                new = PlannedPost(
+                    parsed=parsed_post,
+                    sections=await render_sections(sections, field=_sections_field(parsed_post)),
+                    fields=fields,
+                    existing=None,
+                    changed=False,
+                    write_sections=True,
+                    link_tag=True,
+                )
+                plan.posts.append(new)
+                continue
+            if author is not None:
+                fields["author_id"] = author.id
+            changed_fields = {k: v for k, v in fields.items() if getattr(post, k) != v}
+            write_sections = stored.get(post.id, []) != section_rows(sections)
+            link_tag = post.id not in linked
+            rendered = (
+                await render_sections(sections, field=_sections_field(parsed_post))
+                if write_sections
+                else []
             )
-            await batch.write(parsed.posts[start : start + BATCH_SIZE])
-            created += batch.created
-            updated += batch.updated
+            plan.posts.append(
+                PlannedPost(
+                    parsed=parsed_post,
+                    sections=rendered,
+                    fields=changed_fields,
+                    existing=post,
+                    changed=bool(changed_fields or write_sections or link_tag),
+                    write_sections=write_sections,
+                    link_tag=link_tag,
+                )
+            )
+    return plan
+
+
+def _sections_field(post: ParsedPost) -> str:
+    # Where a refused body is reported: the post by its slug, then the section's position.
+    return f"{post.slug}.sections"
+
+
+async def apply_import(plan: ImportPlan, *, progress: Progress | None = None) -> ImportReport:
+    """Write ``plan`` in one transaction; ``ImportConflict`` (and nothing written) if a post
+    it changes is no longer at the version the plan read."""
+    total = len(plan.posts)
+    written: list[tuple[PlannedPost, Post]] = []
+    async with in_transaction():
+        author = plan.author or await _house_author()
+        tag, _ = await Tag.get_or_create(slug=plan.tag_slug, defaults={"name": plan.tag_name})
+        for start in range(0, total, BATCH_SIZE):
+            for planned in plan.posts[start : start + BATCH_SIZE]:
+                post = await _write(planned, author_id=author.id, tag_id=tag.id)
+                if post is not None:
+                    written.append((planned, post))
             if progress is not None:
                 progress(min(start + BATCH_SIZE, total), total)
-    return ImportReport(
-        created=created,
-        updated=updated,
-        unchanged=total - created - updated,
-        tag_slug=tag.slug,
-    )
+    await _announce(written)
+    return plan.report
 
 
 def make_excerpt(bodies: Sequence[str], max_chars: int = EXCERPT_MAX_CHARS) -> str:
@@ -102,134 +244,23 @@ def make_excerpt(bodies: Sequence[str], max_chars: int = EXCERPT_MAX_CHARS) -> s
     return cut.rstrip(" ,;:.-") + "\u2026"
 
 
-async def _import_author(slug: str | None) -> Author:
-    if slug is None:
-        author, _ = await Author.get_or_create(
-            slug=HOUSE_AUTHOR_SLUG,
-            defaults={"name": HOUSE_AUTHOR_NAME, "email": HOUSE_AUTHOR_EMAIL},
-        )
-        return author
-    found = await Author.get_or_none(slug=slug)
-    if found is None:
-        raise NotFound(f"no author with the slug {slug!r}", field="author")
-    return found
+@dataclass(frozen=True)
+class _Rules:
+    """How the file's posts map to a post's own fields."""
 
-
-def _section_rows(post: ParsedPost) -> SectionRows:
-    anchors = assign_anchors(section.heading for section in post.sections)
-    return [
-        (section.heading, anchor, section.body)
-        for section, anchor in zip(post.sections, anchors, strict=True)
-    ]
-
-
-@dataclass
-class _Batch:
-    """One batch of posts: a fixed number of queries however many posts it holds."""
-
-    tag: Tag
-    author: Author
-    reassign: bool
     status: PostStatus
     now: datetime
-    first_index: int
-    created: int = 0
-    updated: int = 0
 
-    async def write(self, posts: Sequence[ParsedPost]) -> None:
-        existing = {post.slug: post for post in await Post.filter(slug__in=[p.slug for p in posts])}
-        old_sections = await self._sections_of(list(existing.values()))
-        links = PostTag.filter(tag_id=self.tag.id, post_id__in=[p.id for p in existing.values()])
-        linked: set[int] = {row["post_id"] for row in await links.values("post_id")}
-        new_posts: list[Post] = []
-        changed_posts: list[Post] = []
-        rows_by_slug: dict[str, SectionRows] = {}
-        for offset, parsed in enumerate(posts):
-            rows = _section_rows(parsed)
-            post = existing.get(parsed.slug)
-            if post is None:
-                new_posts.append(self._new_post(parsed, rows, self.first_index + offset))
-                rows_by_slug[parsed.slug] = rows
-            elif self._apply(post, parsed, rows, self.first_index + offset) or (
-                old_sections.get(post.id) != rows or post.id not in linked
-            ):
-                post.version += 1
-                changed_posts.append(post)
-                rows_by_slug[parsed.slug] = rows
-
-        if new_posts:
-            await Post.bulk_create(new_posts)
-        if changed_posts:
-            await Post.bulk_update(
-                changed_posts,
-                fields=[
-                    "title",
-                    "excerpt",
-                    "status",
-                    "published_at",
-                    "author_id",
-                    "version",
-                    "updated_at",
-                ],
-            )
-            await Section.filter(post_id__in=[post.id for post in changed_posts]).delete()
-        ids = await self._ids_of(list(rows_by_slug))
-        placed = [
-            (slug, position, heading, anchor, body)
-            for slug, rows in rows_by_slug.items()
-            for position, (heading, anchor, body) in enumerate(rows)
-        ]
-        rendered = await render_bodies(
-            [body for *_, body in placed],
-            fields=[f"{slug}.sections.{position}.body" for slug, position, *_ in placed],
-        )
-        await Section.bulk_create(
-            Section(
-                post_id=ids[slug],
-                position=position,
-                heading=heading,
-                anchor=anchor,
-                body=body,
-                html=html,
-                plain_text=plain_text,
-            )
-            for (slug, position, heading, anchor, body), (html, plain_text) in zip(
-                placed, rendered, strict=True
-            )
-        )
-        await PostTag.bulk_create(
-            PostTag(post_id=post_id, tag_id=self.tag.id)
-            for post_id in ids.values()
-            if post_id not in linked
-        )
-        self.created = len(new_posts)
-        self.updated = len(changed_posts)
-
-    def _new_post(self, parsed: ParsedPost, rows: SectionRows, index: int) -> Post:
-        return Post(
-            title=parsed.title,
-            slug=parsed.slug,
-            excerpt=make_excerpt([body for _, _, body in rows]),
-            status=self.status,
-            published_at=self._published_at(None, index),
-            author_id=self.author.id,
-        )
-
-    def _apply(self, post: Post, parsed: ParsedPost, rows: SectionRows, index: int) -> bool:
-        """Set the post's own fields from the file; True when any of them changed."""
-        wanted = {
+    def fields(
+        self, parsed: ParsedPost, sections: Sequence[SectionInput], post: Post | None, index: int
+    ) -> dict[str, Any]:
+        return {
             "title": parsed.title,
-            "excerpt": make_excerpt([body for _, _, body in rows]),
+            "slug": parsed.slug,
+            "excerpt": make_excerpt([section.body for section in sections]),
             "status": self.status,
-            "published_at": self._published_at(post.published_at, index),
-            "author_id": self.author.id if self.reassign else post.author_id,
+            "published_at": self._published_at(post.published_at if post else None, index),
         }
-        changed = False
-        for name, value in wanted.items():
-            if getattr(post, name) != value:
-                setattr(post, name, value)
-                changed = True
-        return changed
 
     def _published_at(self, current: datetime | None, index: int) -> datetime | None:
         if self.status != PostStatus.PUBLISHED:
@@ -239,19 +270,91 @@ class _Batch:
             return current
         return self.now - timedelta(seconds=index)
 
-    @staticmethod
-    async def _sections_of(posts: list[Post]) -> dict[int, SectionRows]:
-        rows: dict[int, SectionRows] = {post.id: [] for post in posts}
-        for post_id, heading, anchor, body in await (
-            Section.filter(post_id__in=list(rows))
-            .order_by("post_id", "position")
-            .values_list("post_id", "heading", "anchor", "body")
-        ):
-            rows[post_id].append((heading, anchor, body))
-        return rows
 
-    @staticmethod
-    async def _ids_of(slugs: list[str]) -> dict[str, int]:
-        # bulk_create does not report the ids it assigned, so read them back by slug.
-        pairs = await Post.filter(slug__in=slugs).values_list("slug", "id")
-        return dict(pairs)
+async def _write(planned: PlannedPost, *, author_id: int, tag_id: int) -> Post | None:
+    """Write one planned post through the editing services; None when there is nothing to."""
+    slug = planned.parsed.slug
+    if planned.existing is None:
+        try:
+            return await insert_post(
+                {**planned.fields, "author_id": author_id},
+                sections=planned.sections,
+                tag_ids=[tag_id],
+                editor_id=None,
+                mutation=MUTATION,
+            )
+        except IntegrityError as exc:
+            if "slug" not in str(exc).lower():
+                raise
+            raise ImportConflict(slug, "another post was created with its slug") from exc
+    if not planned.changed:
+        return None
+    expected = planned.existing.version
+
+    async def write_related(post: Post) -> None:
+        if planned.write_sections:
+            await replace_sections(post.id, planned.sections)
+        if planned.link_tag:
+            await PostTag.create(post_id=post.id, tag_id=tag_id)
+
+    try:
+        return await write_change(
+            planned.existing,
+            expected_version=expected,
+            editor_id=None,
+            mutation=MUTATION,
+            event=planned.kind,
+            now=datetime.now(UTC),
+            fields=planned.fields,
+            then=write_related,
+        )
+    except VersionConflict as exc:
+        detail = f"version {expected} was read, it is now at {exc.current_version}"
+        raise ImportConflict(slug, detail) from exc
+
+
+async def _announce(written: list[tuple[PlannedPost, Post]]) -> None:
+    """Tell listeners what the committed import touched, one event per kind of change."""
+    if not written:
+        return
+    tags: dict[int, set[int]] = defaultdict(set)
+    links = PostTag.filter(post_id__in=[post.id for _, post in written])
+    for post_id, tag_id in await links.values_list("post_id", "tag_id"):
+        tags[post_id].add(tag_id)
+    by_kind: dict[str, list[tuple[PlannedPost, Post]]] = defaultdict(list)
+    for planned, post in written:
+        by_kind[planned.kind].append((planned, post))
+    for kind, posts in by_kind.items():
+        await announce(
+            kind,
+            post_ids=[post.id for _, post in posts],
+            tag_ids={tag_id for _, post in posts for tag_id in tags[post.id]},
+            author_ids={post.author_id for _, post in posts}
+            | {planned.existing.author_id for planned, _ in posts if planned.existing},
+        )
+
+
+async def _house_author() -> Author:
+    author, _ = await Author.get_or_create(
+        slug=HOUSE_AUTHOR_SLUG,
+        defaults={"name": HOUSE_AUTHOR_NAME, "email": HOUSE_AUTHOR_EMAIL},
+    )
+    return author
+
+
+async def _named_author(slug: str) -> Author:
+    found = await Author.get_or_none(slug=slug)
+    if found is None:
+        raise NotFound(f"no author with the slug {slug!r}", field="author")
+    return found
+
+
+async def _sections_of(post_ids: list[int]) -> dict[int, list[SectionRow]]:
+    rows: dict[int, list[SectionRow]] = {post_id: [] for post_id in post_ids}
+    for post_id, heading, anchor, body in await (
+        Section.filter(post_id__in=post_ids)
+        .order_by("post_id", "position")
+        .values_list("post_id", "heading", "anchor", "body")
+    ):
+        rows[post_id].append((heading, anchor, body))
+    return rows

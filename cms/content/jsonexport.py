@@ -12,7 +12,7 @@ tokens are left out too. Post-tag links are the ``tags`` list of each post.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ import orjson
 
 from cms.content.jsonformat import FORMAT, VERSION
 from cms.models import Author, Post, PostTag, Revision, Section, Tag
+from cms.services.revision_store import load_snapshots
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` as posts are written out."""
@@ -32,9 +33,10 @@ async def export_document(*, progress: Progress | None = None) -> dict[str, Any]
     authors = [_author(author) for author in await Author.all().order_by("id")]
     tags = [_tag(tag) for tag in await Tag.all().order_by("id")]
     sections = _group(await Section.all().order_by("post_id", "position"), lambda s: s.post_id)
-    revisions = _group(
-        await Revision.all().order_by("post_id", "version", "id"), lambda r: r.post_id
-    )
+    all_revisions = await Revision.all().order_by("post_id", "version", "id")
+    # Revisions store section bodies apart, once per post and content; the file holds them whole.
+    snapshots = await load_snapshots(all_revisions)
+    revisions = _group(all_revisions, lambda r: r.post_id)
     tag_ids: dict[int, list[int]] = defaultdict(list)
     for post_id, tag_id in (
         await PostTag.all().order_by("post_id", "tag_id").values_list("post_id", "tag_id")
@@ -45,7 +47,12 @@ async def export_document(*, progress: Progress | None = None) -> dict[str, Any]
     exported = []
     for index, post in enumerate(posts, start=1):
         exported.append(
-            _post(post, tag_ids[post.id], sections.get(post.id, []), revisions.get(post.id, []))
+            _post(
+                post,
+                tag_ids[post.id],
+                sections.get(post.id, []),
+                [(r, snapshots[r.id]) for r in revisions.get(post.id, [])],
+            )
         )
         if progress is not None and (index % _PROGRESS_EVERY == 0 or index == len(posts)):
             progress(index, len(posts))
@@ -93,7 +100,10 @@ def _tag(tag: Tag) -> dict[str, Any]:
 
 
 def _post(
-    post: Post, tag_ids: list[int], sections: list[Section], revisions: list[Revision]
+    post: Post,
+    tag_ids: list[int],
+    sections: list[Section],
+    revisions: list[tuple[Revision, Mapping[str, Any]]],
 ) -> dict[str, Any]:
     return {
         "id": post.id,
@@ -120,9 +130,9 @@ def _post(
                 "mutation": r.mutation,
                 # PostgreSQL's jsonb reorders keys, SQLite keeps them as written: sorted
                 # keys make the output the same from either.
-                "snapshot": _sorted(r.snapshot),
+                "snapshot": _sorted(snapshot),
             }
-            for r in revisions
+            for r, snapshot in revisions
         ],
     }
 

@@ -29,14 +29,15 @@ from tortoise.transactions import in_transaction
 from cms.content.jsonformat import FORMAT, ExportDocument, PostRecord
 from cms.content.rendering import render_bodies
 from cms.errors import Conflict, InvalidInput
-from cms.models import Author, Post, PostTag, Revision, Section, Tag
+from cms.models import Author, Post, PostTag, Revision, RevisionBody, Section, Tag
+from cms.services.revision_store import split_history
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each batch of posts."""
 
 BATCH_SIZE = 500
 # Every table a restore writes, in the order it writes them.
-TABLES = ("author", "tag", "post", "section", "post_tag", "revision")
+TABLES = ("author", "tag", "post", "section", "post_tag", "revision_body", "revision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,19 +255,30 @@ async def _write_posts(posts: list[PostRecord]) -> None:
     await PostTag.bulk_create(
         PostTag(post_id=p.id, tag_id=tag_id) for p in posts for tag_id in p.tags
     )
-    await Revision.bulk_create(
-        Revision(
-            id=r.id,
-            post_id=p.id,
-            version=r.version,
-            created_at=r.created_at,
-            editor_id=r.editor_id,
-            mutation=r.mutation,
-            snapshot=r.snapshot,
-        )
-        for p in posts
-        for r in p.revisions
-    )
+    # Revisions store section bodies apart, once per post and content (revision_store).
+    bodies: list[RevisionBody] = []
+    revisions: list[Revision] = []
+    for p in posts:
+        history = sorted(p.revisions, key=lambda r: r.version)
+        for r, (stored, new, added) in zip(
+            history, split_history(r.snapshot for r in history), strict=True
+        ):
+            bodies.extend(RevisionBody(post_id=p.id, digest=d, body=b) for d, b in new.items())
+            revisions.append(
+                Revision(
+                    id=r.id,
+                    post_id=p.id,
+                    version=r.version,
+                    created_at=r.created_at,
+                    editor_id=r.editor_id,
+                    mutation=r.mutation,
+                    snapshot=stored.fields,
+                    sections=stored.sections,
+                    stored_bytes=added,
+                )
+            )
+    await RevisionBody.bulk_create(bodies, batch_size=BATCH_SIZE)
+    await Revision.bulk_create(revisions, batch_size=BATCH_SIZE)
 
 
 async def _require_empty() -> None:

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_rendered_sections')]
+    dependencies = [('models', '0006_content_addressed_revisions')]
 
     initial = False
 

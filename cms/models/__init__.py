@@ -1,7 +1,16 @@
 """Tortoise ORM models: the content model (posts, sections, tags) and the people who write it."""
 
 from cms.models.accounts import ApiToken, Author, Role, TokenKind
-from cms.models.content import Post, PostStatus, PostTag, PreviewToken, Revision, Section, Tag
+from cms.models.content import (
+    Post,
+    PostStatus,
+    PostTag,
+    PreviewToken,
+    Revision,
+    RevisionBody,
+    Section,
+    Tag,
+)
 from cms.models.webhooks import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -13,6 +22,7 @@ __all__ = [
     "PostTag",
     "PreviewToken",
     "Revision",
+    "RevisionBody",
     "Role",
     "Section",
     "Tag",

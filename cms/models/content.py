@@ -113,7 +113,12 @@ class Section(Model):
 
 
 class Revision(Model):
-    """An immutable snapshot of a post and its sections, taken after each change."""
+    """An immutable snapshot of a post and its sections, taken after each change.
+
+    Section bodies are stored once per post and content (``RevisionBody``); ``sections`` lists
+    each section as ``[heading, anchor, body digest]``, so a change writes its post fields, this
+    index and only the bodies the post's history did not hold yet (``cms.services.revision_store``).
+    """
 
     id = fields.IntField(primary_key=True)
     post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
@@ -128,11 +133,35 @@ class Revision(Model):
     )
     editor_id: int | None
     mutation = fields.CharField(max_length=50)
+    # The post's own fields (title, slug, status, tags...). Holds ``sections`` too, whole, only
+    # when the ``sections`` column is null: a snapshot imported in a shape the index cannot hold.
     snapshot: fields.Field[dict[str, Any]] = fields.JSONField()
+    sections: fields.Field[list[list[str | None]] | None] = fields.JSONField(null=True)
+    # Bytes this revision added to the database (snapshot, index, new bodies): the editor's quota.
+    stored_bytes = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "revision"
         unique_together = (("post", "version"),)
+        # The per-editor quota sums an editor's recent revisions.
+        indexes = (Index(fields=("editor_id", "created_at"), name="revision_editor_recent_idx"),)
+
+
+class RevisionBody(Model):
+    """A section body some revision of a post holds, stored once per post and content."""
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="revision_bodies", on_delete=fields.CASCADE
+    )
+    post_id: int
+    # SHA-256 of the body's UTF-8 bytes, in hex.
+    digest = fields.CharField(max_length=64)
+    body = fields.TextField()
+
+    class Meta:
+        table = "revision_body"
+        unique_together = (("post", "digest"),)
 
 
 class PreviewToken(Model):

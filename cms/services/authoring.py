@@ -7,7 +7,7 @@ field (all problems at once, nothing written if any), then writes in one transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from cms.services.editing import (
     utc_now,
 )
 from cms.services.inputs import check_instant
-from cms.services.sections import render_sections, replace_sections
+from cms.services.sections import RenderedSection, render_sections, replace_sections
 from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.snapshots import record_revision
 from cms.services.validation import (
@@ -94,13 +94,19 @@ async def create_post(
     now = clock()
 
     async def insert(chosen: str) -> Post:
-        return await Post.create(
-            title=title.strip(),
-            slug=chosen,
-            excerpt=excerpt,
-            status=status,
-            published_at=now if status is PostStatus.PUBLISHED else None,
-            author_id=viewer.author_id,
+        return await insert_post(
+            {
+                "title": title.strip(),
+                "slug": chosen,
+                "excerpt": excerpt,
+                "status": status,
+                "published_at": now if status is PostStatus.PUBLISHED else None,
+                "author_id": viewer.author_id,
+            },
+            sections=rendered,
+            tag_ids=[t.id for t in tag_rows],
+            editor_id=viewer.author_id,
+            mutation="createPost",
         )
 
     try:
@@ -109,10 +115,6 @@ async def create_post(
                 post = await insert_with_free_slug(Post, slug_base(title), insert)
             else:
                 post = await insert(slug)
-            await replace_sections(post.id, rendered)
-            await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=t.id) for t in tag_rows)
-            await record_revision(post, editor_id=viewer.author_id, mutation="createPost")
-            await enqueue_webhook_events("post.created", post_ids=[post.id])
     except IntegrityError as exc:
         # Only a slug the client chose can be lost to another writer since the check above.
         if slug is None or not is_slug_clash(exc):
@@ -124,6 +126,24 @@ async def create_post(
         tag_ids=[t.id for t in tag_rows],
         author_ids=[post.author_id],
     )
+    return post
+
+
+async def insert_post(
+    fields: Mapping[str, Any],
+    *,
+    sections: Sequence[RenderedSection],
+    tag_ids: Sequence[int],
+    editor_id: int | None,
+    mutation: str,
+) -> Post:
+    """Write a new post with its sections and tags, its first revision and the webhook
+    deliveries it owes, inside the caller's transaction (which announces after committing)."""
+    post = await Post.create(**fields)
+    await replace_sections(post.id, sections)
+    await PostTag.bulk_create(PostTag(post_id=post.id, tag_id=tag_id) for tag_id in tag_ids)
+    await record_revision(post, editor_id=editor_id, mutation=mutation)
+    await enqueue_webhook_events("post.created", post_ids=[post.id])
     return post
 
 

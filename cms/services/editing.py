@@ -121,16 +121,16 @@ async def apply_change(
     tags_before = await tag_ids_of(post.id)
     try:
         async with in_transaction():
-            claimed = await Post.filter(id=post.id, version=expected).update(
-                version=expected + 1, updated_at=now, **(fields or {})
+            stored = await write_change(
+                post,
+                expected_version=expected,
+                editor_id=viewer.author_id,
+                mutation=mutation,
+                event=event,
+                now=now,
+                fields=fields,
+                then=then,
             )
-            if not claimed:
-                raise await _conflict(post.id, expected)
-            if then is not None:
-                await then(post)
-            stored = await Post.get(id=post.id)
-            await record_revision(stored, editor_id=viewer.author_id, mutation=mutation)
-            await enqueue_webhook_events(event, post_ids=[post.id])
     except IntegrityError as exc:
         raise _constraint_conflict(exc, fields or {}) from exc
     await announce(
@@ -139,6 +139,33 @@ async def apply_change(
         tag_ids=tags_before | await tag_ids_of(post.id),
         author_ids=[post.author_id, stored.author_id],
     )
+    return stored
+
+
+async def write_change(
+    post: Post,
+    *,
+    expected_version: int,
+    editor_id: int | None,
+    mutation: str,
+    event: str,
+    now: datetime,
+    fields: Mapping[str, Any] | None = None,
+    then: Then | None = None,
+) -> Post:
+    """The part of a change made inside the writer's transaction: claim ``expected_version``
+    (``VersionConflict`` if another change has taken it), write, record the revision and the
+    webhook deliveries. The caller commits, then ``announce``s."""
+    claimed = await Post.filter(id=post.id, version=expected_version).update(
+        version=expected_version + 1, updated_at=now, **(fields or {})
+    )
+    if not claimed:
+        raise await _conflict(post.id, expected_version)
+    if then is not None:
+        await then(post)
+    stored = await Post.get(id=post.id)
+    await record_revision(stored, editor_id=editor_id, mutation=mutation)
+    await enqueue_webhook_events(event, post_ids=[post.id])
     return stored
 
 

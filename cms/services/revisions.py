@@ -23,7 +23,7 @@ from cms.services.authoring import set_tags
 from cms.services.editing import Clock, SlugTaken, apply_change, find_post, require_on_post, utc_now
 from cms.services.pagination import SortKey
 from cms.services.sections import render_sections, replace_sections
-from cms.services.snapshots import snapshot_of
+from cms.services.snapshots import load_snapshot
 from cms.services.validation import SectionInput
 
 # Newest first. Ids grow with versions within a post, and a cursor on the id alone stays valid
@@ -31,16 +31,19 @@ from cms.services.validation import SectionInput
 NEWEST_FIRST = SortKey((("id", True),))
 
 
-def revisions_of(viewer: Viewer, *, post_id: int, author_id: int) -> QuerySet[Revision]:
+async def revisions_of(viewer: Viewer, *, post_id: int) -> QuerySet[Revision]:
     """A post's revisions, for viewers who may edit it (paginate with ``NEWEST_FIRST``).
 
     Anonymous viewers get UNAUTHENTICATED and others who may not edit the post FORBIDDEN,
-    rather than an empty list that would read as "no history".
+    rather than an empty list that would read as "no history". Who may edit is decided on the
+    post's current row, never on a past state (``post(asOf:)`` shows the author of that time):
+    an author whose post went to someone else no longer reads its history.
     """
     if not viewer.is_authenticated:
         raise Unauthenticated("Sign in to read a post's revisions.")
-    if not viewer.can_on_post(
-        Permission.POSTS_EDIT_OWN, Permission.POSTS_EDIT_ANY, post_author_id=author_id
+    current = await Post.filter(id=post_id).values("author_id")
+    if not current or not viewer.can_on_post(
+        Permission.POSTS_EDIT_OWN, Permission.POSTS_EDIT_ANY, post_author_id=current[0]["author_id"]
     ):
         raise PermissionDenied(f"Only those who may edit post {post_id} may read its revisions.")
     return Revision.filter(post_id=post_id)
@@ -60,7 +63,7 @@ async def restore_revision(
     revision = await Revision.get_or_none(id=revision_id, post_id=post_id)
     if revision is None:
         raise NotFound(f"Post {post_id} has no revision {revision_id}.", field="revisionId")
-    snapshot = snapshot_of(revision)
+    snapshot = await load_snapshot(revision)
     if await Post.filter(slug=snapshot["slug"]).exclude(id=post_id).exists():
         raise SlugTaken(snapshot["slug"])
     tag_ids = [row["id"] for row in await Tag.filter(id__in=snapshot["tag_ids"]).values("id")]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from tortoise.expressions import F
 
@@ -68,22 +69,46 @@ async def render_sections(
     ]
 
 
+SectionRow = tuple[str | None, str, str]
+"""A section as stored: (heading, anchor, body)."""
+
+
+class HeadedBody(Protocol):
+    """A section's text as given: a ``SectionInput``, or one whose body is rendered."""
+
+    @property
+    def heading(self) -> str | None: ...
+
+    @property
+    def body(self) -> str: ...
+
+
+def section_rows(sections: Sequence[HeadedBody]) -> list[SectionRow]:
+    """``sections`` as ``replace_sections`` stores them: normalised headings, fresh anchors."""
+    headings = [normalize_heading(section.heading) for section in sections]
+    return [
+        (heading, anchor, section.body)
+        for section, heading, anchor in zip(
+            sections, headings, assign_anchors(headings), strict=True
+        )
+    ]
+
+
 async def replace_sections(post_id: int, sections: Sequence[RenderedSection]) -> None:
     """Make ``sections`` the post's sections. Old rows go; the new ones get new ids."""
     await Section.filter(post_id=post_id).delete()
-    headings = [normalize_heading(section.heading) for section in sections]
     await Section.bulk_create(
         Section(
             post_id=post_id,
             position=index,
             heading=heading,
             anchor=anchor,
-            body=s.body,
-            html=s.rendered.html,
-            plain_text=s.rendered.plain_text,
+            body=body,
+            html=section.rendered.html,
+            plain_text=section.rendered.plain_text,
         )
-        for index, (s, heading, anchor) in enumerate(
-            zip(sections, headings, assign_anchors(headings), strict=True)
+        for index, ((heading, anchor, body), section) in enumerate(
+            zip(section_rows(sections), sections, strict=True)
         )
     )
 

@@ -1,15 +1,20 @@
 """Snapshots: the immutable record of a post taken after every change (a ``Revision`` row).
 
 A snapshot holds what an editor would want back: the post's own fields, its tags (by slug,
-with their ids) and its sections in order. Revision rows are only ever inserted, never updated.
+with their ids) and its sections in order. Revision rows are only ever inserted, never updated
+(old ones are pruned, see ``cms.services.revision_quota``). They are stored content-addressed
+(``cms.services.revision_store``): read them back whole with ``load_snapshot(s)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict, cast
 
 from cms.models import Post, Revision, Section, Tag
+from cms.services import revision_store
+from cms.services.revision_quota import check_author_quota, current_limits, prune
 
 
 class SectionSnapshot(TypedDict):
@@ -50,20 +55,37 @@ async def take_snapshot(post: Post) -> Snapshot:
 
 
 async def record_revision(post: Post, *, editor_id: int | None, mutation: str) -> Revision:
-    """Store ``post``'s current state as the revision for its current version."""
-    snapshot: dict[str, Any] = dict(await take_snapshot(post))
-    return await Revision.create(
+    """Store ``post``'s current state as the revision for its current version.
+
+    Call it inside the change's transaction: a change past the editor's quota raises
+    ``RevisionQuotaExceeded`` here, and the whole change rolls back.
+    """
+    limits = current_limits()
+    stored = revision_store.split(await take_snapshot(post))
+    added = await revision_store.write_bodies(post.id, stored.bodies) + stored.row_bytes
+    if editor_id is not None:
+        await check_author_quota(editor_id, adding=added, limit=limits.bytes_per_hour)
+    revision = await Revision.create(
         post_id=post.id,
         version=post.version,
         editor_id=editor_id,
         mutation=mutation,
-        snapshot=snapshot,
+        snapshot=stored.fields,
+        sections=stored.sections,
+        stored_bytes=added,
     )
+    await prune(post.id, keep_at_most=limits.per_post)
+    return revision
 
 
-def snapshot_of(revision: Revision) -> Snapshot:
-    stored: Snapshot = revision.snapshot  # type: ignore[assignment]
-    return stored
+async def load_snapshots(revisions: Sequence[Revision]) -> dict[int, Snapshot]:
+    """The whole snapshot of each of ``revisions``, by revision id (one query for them all)."""
+    loaded = await revision_store.load_snapshots(revisions)
+    return {revision_id: cast(Snapshot, snapshot) for revision_id, snapshot in loaded.items()}
+
+
+async def load_snapshot(revision: Revision) -> Snapshot:
+    return (await load_snapshots([revision]))[revision.id]
 
 
 def _iso(moment: datetime | None) -> str | None:

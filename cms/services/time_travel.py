@@ -21,7 +21,7 @@ from datetime import datetime
 from cms.errors import InvalidInput
 from cms.models import Post, PostStatus, Revision
 from cms.services.inputs import check_instant, check_slug
-from cms.services.snapshots import SectionSnapshot, snapshot_of
+from cms.services.snapshots import SectionSnapshot, Snapshot, load_snapshot
 from cms.services.visibility import LIVE_STATUSES, Visibility
 
 
@@ -74,12 +74,11 @@ async def post_as_of(
             return None
         past = PastPost(post=current, content=None)
     else:
-        past = _from_revision(current, revision)
+        past = _from_revision(current, revision, await load_snapshot(revision))
     return past if _visible(visibility, past.post, current, as_of) else None
 
 
-def _from_revision(current: Post, revision: Revision) -> PastPost:
-    snapshot = snapshot_of(revision)
+def _from_revision(current: Post, revision: Revision, snapshot: Snapshot) -> PastPost:
     published_at = snapshot["published_at"]
     post = Post(
         id=current.id,

@@ -8,6 +8,7 @@ from cms.errors import InvalidInput, NotFound
 from cms.models import Post, Revision, Role, Section
 from cms.services import sections
 from cms.services.editing import VersionConflict
+from cms.services.snapshots import load_snapshot
 from cms.services.validation import SectionInput, ValidationFailed
 from tests.factories import make_post
 from tests.services.helpers import viewer_for
@@ -133,7 +134,7 @@ async def test_every_section_change_records_a_revision() -> None:
         (2, "updateSection"),
         (3, "moveSection"),
     ]
-    assert revisions[-1].snapshot["sections"][0]["body"] == "new"
+    assert (await load_snapshot(revisions[-1]))["sections"][0]["body"] == "new"
 
 
 async def test_a_stale_section_edit_is_a_conflict_and_changes_nothing() -> None:

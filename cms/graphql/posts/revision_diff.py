@@ -11,7 +11,7 @@ from cms.graphql.context import Info
 from cms.graphql.node import pk_of
 from cms.models import Revision as RevisionModel
 from cms.services import revision_diff
-from cms.services.snapshots import snapshot_of
+from cms.services.snapshots import load_snapshots
 
 SectionChangeKind = strawberry.enum(
     revision_diff.SectionChangeKind,
@@ -75,9 +75,10 @@ async def resolve_revision_diff(
     if other_id not in revisions:
         raise InvalidInput(f"{against!r} is not a revision of this post.", field="against")
     base, target = revisions[other_id], revisions[root.pk]
+    snapshots = await load_snapshots([base, target])
     diff = revision_diff.diff_snapshots(
-        dict(snapshot_of(base)),
-        dict(snapshot_of(target)),
+        dict(snapshots[base.id]),
+        dict(snapshots[target.id]),
         old_label=f"v{base.version}",
         new_label=f"v{target.version}",
     )

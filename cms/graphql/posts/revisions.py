@@ -18,13 +18,13 @@ import strawberry
 
 from cms.graphql.context import Info
 from cms.graphql.node import to_global_id
-from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.pagination import Connection, Edge, build_connection
 from cms.graphql.posts.enums import PostStatus
 from cms.graphql.posts.revision_diff import RevisionDiff, resolve_revision_diff
 from cms.models import PostStatus as PostStatusModel
 from cms.models import Revision as RevisionModel
 from cms.services import revisions as revision_service
-from cms.services.snapshots import snapshot_of
+from cms.services.snapshots import Snapshot, load_snapshots
 
 if TYPE_CHECKING:
     from cms.graphql.authors.types import Author
@@ -46,7 +46,8 @@ class Revision:
     version: int = strawberry.field(description="The post's version after this change.")
     created_at: datetime
     mutation: str = strawberry.field(
-        description="What made the change: `updatePost`, `moveSection`, `scheduledPublish`..."
+        description="What made the change: `updatePost`, `moveSection`, `scheduledPublish`, "
+        "`import`..."
     )
     title: str
     slug: str
@@ -60,7 +61,7 @@ class Revision:
         description="What changed from another revision of this post to this one.",
     )
 
-    @strawberry.field(description="Who made the change; null for the scheduler.")
+    @strawberry.field(description="Who made the change; null for the scheduler and `cms import`.")
     async def editor(
         self, info: Info
     ) -> Annotated[Author, strawberry.lazy("cms.graphql.authors.types")] | None:
@@ -72,8 +73,7 @@ class Revision:
         return Author.from_model(author) if author else None
 
     @classmethod
-    def from_model(cls, revision: RevisionModel) -> Revision:
-        snapshot = snapshot_of(revision)
+    def from_model(cls, revision: RevisionModel, snapshot: Snapshot) -> Revision:
         published_at = snapshot["published_at"]
         return cls(
             id=to_global_id("Revision", revision.id),
@@ -99,17 +99,25 @@ class Revision:
 async def resolve_revisions(
     root: Any, info: Info, first: int | None = None, after: str | None = None
 ) -> Connection[Revision] | None:
-    """The revisions of ``root`` (a Post), newest first."""
-    queryset = revision_service.revisions_of(
-        info.context.viewer, post_id=root.pk, author_id=root.author_id
-    )
-    return await build_connection(
+    """The revisions of ``root`` (a Post, perhaps as it was at some moment), newest first."""
+    queryset = await revision_service.revisions_of(info.context.viewer, post_id=root.pk)
+    page = await build_connection(
         queryset,
         sort_key=revision_service.NEWEST_FIRST,
         settings=info.context.settings,
-        convert=Revision.from_model,
+        convert=lambda revision: revision,
         first=first,
         after=after,
         last=None,
         before=None,
+    )
+    # Their section bodies are stored apart, once each: one more query for the whole page.
+    snapshots = await load_snapshots([edge.node for edge in page.edges])
+    return Connection(
+        edges=[
+            Edge(cursor=edge.cursor, node=Revision.from_model(edge.node, snapshots[edge.node.id]))
+            for edge in page.edges
+        ],
+        page_info=page.page_info,
+        count_rows=page.count_rows,
     )

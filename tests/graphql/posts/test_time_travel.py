@@ -243,3 +243,61 @@ async def test_a_diff_against_another_posts_revision_is_bad_user_input(
             DIFF, {"slug": "tides", "against": against}, headers=history.author_headers
         )
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_former_author_reads_neither_the_history_nor_the_later_drafts(
+    graphql: GraphQLRunner, sign_in: SignIn
+) -> None:
+    """Permission is decided on the post as it is now, never on the author of a past state."""
+    from cms.auth.viewer import Viewer
+
+    former, current = await sign_in(Role.AUTHOR), await sign_in(Role.AUTHOR)
+    a = Viewer(author_id=former.author.id, role=Role.AUTHOR)
+    b = Viewer(author_id=current.author.id, role=Role.AUTHOR)
+    editor = Viewer(author_id=(await sign_in(Role.EDITOR)).author.id, role=Role.EDITOR)
+    clock = FakeClock(at(0))
+    post = await authoring.create_post(
+        a, title="Tides", slug="tides", sections=[SectionInput(body="Low tide.")], clock=clock
+    )
+    clock.now = at(1)
+    post = await authoring.publish_post(a, post_id=post.id, expected_version=1, clock=clock)
+    clock.now = at(2)
+    post = await authoring.update_post(
+        editor,
+        post_id=post.id,
+        expected_version=post.version,
+        changes=PostChanges(author_id=current.author.id),
+        clock=clock,
+    )
+    clock.now = at(3)
+    post = await authoring.unpublish_post(b, post_id=post.id, expected_version=3, clock=clock)
+    post = await authoring.update_post(
+        b,
+        post_id=post.id,
+        expected_version=post.version,
+        changes=PostChanges(title="Secret plan", sections=[SectionInput(body="Private.")]),
+        clock=clock,
+    )
+    for revision in await Revision.filter(post_id=post.id):
+        await Revision.filter(id=revision.id).update(created_at=at(revision.version - 1))
+    history = """
+    query Past($asOf: DateTime) {
+      post(slug: "tides", asOf: $asOf) {
+        title author { id }
+        revisions(first: 10) { edges { node { title sections { body } } } }
+      }
+    }
+    """
+
+    then = await graphql(history, {"asOf": iso(at(1.5))}, headers=former.headers)
+    later = await graphql(history, {"asOf": iso(at(4.5))}, headers=former.headers)
+    owner = await graphql(history, {"asOf": iso(at(1.5))}, headers=current.headers)
+
+    # The post was public at +1.5h, by A: A may read that state, not the history since.
+    assert then["data"]["post"]["title"] == "Tides"
+    assert then["data"]["post"]["revisions"] is None
+    assert then["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "Secret plan" not in str(then)
+    assert later["data"]["post"] is None
+    titles = [e["node"]["title"] for e in owner["data"]["post"]["revisions"]["edges"]]
+    assert titles[0] == "Secret plan"
