@@ -262,6 +262,8 @@ async def test_a_past_state_is_rendered_on_demand_within_the_bounds(
     post = await Post.get(slug="p")
     revision = await post.revisions.all().first()
     assert revision is not None
+    # A snapshot kept whole (no body index), as a restore keeps one it cannot index.
+    revision.sections = None
     revision.snapshot = {
         **revision.snapshot,
         "sections": [
