@@ -110,7 +110,9 @@ class BoundedMemoryStorage(
     # Counters (fixed windows, the login failure count, the sliding window's two halves).
 
     async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = self._tick()
+        return self._incr(key, expiry, amount, self._tick())
+
+    def _incr(self, key: str, expiry: float, amount: int, now: float) -> int:
         record = self._live(self._counters, key, now) or self._create(self._counters, key, now)
         record.count += amount
         if record.count == amount:
@@ -200,7 +202,7 @@ class BoundedMemoryStorage(
             return False
         # Nothing awaits between the check and the count: no other hit can slip in between, so
         # the library's re-check and revert (decr) for that race are not needed.
-        await self.incr(current_key, 2 * expiry, amount=amount)
+        self._incr(current_key, 2 * expiry, amount, now)
         return True
 
     async def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
