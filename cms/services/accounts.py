@@ -166,9 +166,7 @@ async def log_in(
     return SignedIn(author=author, session=session)
 
 
-async def count_password_attempt(
-    throttle: LoginThrottle, *, account: str, client_key: str
-) -> None:
+async def count_password_attempt(throttle: LoginThrottle, *, account: str, client_key: str) -> None:
     """Count one password guess on ``account`` by the client ``client_key`` names (see
     :mod:`cms.auth.throttle`); ``Throttled`` when it must wait."""
     wait = await throttle.attempt(account, client_key)
