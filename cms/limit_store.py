@@ -4,7 +4,9 @@ Request and cost budgets (:mod:`cms.web.ratelimit`), login throttles (:mod:`cms.
 and WebSocket connection caps (:mod:`cms.realtime.limits`) count in one store, a storage of the
 ``limits`` library. With ``CMS_REDIS_URL`` set it is Redis, so that every worker process draws
 from the same counters and the documented rates hold once, however many workers run; without
-it, the counters live in this process's memory (right for a single worker).
+it, the counters live in this process's memory (right for a single worker), in a
+:class:`~cms.limit_store_memory.BoundedMemoryStorage`: the library's own in-process store walks
+every counter after each hit, so that many clients would slow every request.
 
 Redis is asked with short timeouts and no retries. A limit that cannot reach its store does
 what its module documents (rate limits let the request through, logins are refused): an
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
+
+from cms.limit_store_memory import BoundedMemoryStorage
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
@@ -38,7 +42,7 @@ class LimitStore:
         self.redis: Redis | None = None
         self._pool: ConnectionPool | None = None
         if redis_url is None:
-            self.storage: Storage = MemoryStorage()
+            self.storage: Storage = BoundedMemoryStorage()
             return
         from redis.asyncio import ConnectionPool, Redis
         from redis.asyncio.retry import Retry
