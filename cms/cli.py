@@ -245,8 +245,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # X-Forwarded-For and -Proto are believed from these proxies only (cms.web.proxies);
         # uvicorn's default would believe any local process.
         forwarded_allow_ips=settings.trusted_proxies,
-        # A WebSocket message is held to the same cap as a request body.
-        ws_max_size=settings.max_authenticated_body_bytes,
+        # A WebSocket message is held to the anonymous body cap: uvicorn enforces it on every
+        # frame, before connection_init has checked any token. Subscriptions are small;
+        # large writes go over HTTP, where a verified token raises the cap.
+        ws_max_size=settings.max_body_bytes,
         server_header=False,
     )
     return 0

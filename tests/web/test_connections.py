@@ -18,6 +18,8 @@ import httpx
 import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets import Subprotocol
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 from websockets.sync.client import connect as websocket
 
 from cms.web.connections import ConnectionGuard, ConnectionLimits, GuardedHttpProtocol
@@ -242,6 +244,23 @@ def test_a_websocket_leaves_the_http_rules_at_its_upgrade(tmp_path: Path) -> Non
             ws.recv(timeout=1.5)
         ws.send(json.dumps({"type": "ping"}))
         assert json.loads(ws.recv(timeout=5)) == {"type": "pong"}
+
+
+def test_a_websocket_message_over_the_anonymous_body_cap_closes_the_socket(
+    tmp_path: Path,
+) -> None:
+    # uvicorn reads the whole frame before connection_init can check a token, so the cap on a
+    # message is the anonymous one (it was the signed-in 1 MB for anyone).
+    padding = "a" * 4096
+    with (
+        server(tmp_path, CMS_MAX_BODY_BYTES="2048") as (host, port),
+        websocket(f"ws://{host}:{port}/graphql", subprotocols=[GRAPHQL_WS], open_timeout=5) as ws,
+    ):
+        ws.send(json.dumps({"type": "connection_init", "payload": {"padding": padding}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == CloseCode.MESSAGE_TOO_BIG
 
 
 def test_uvicorn_still_calls_the_hooks_the_guard_overrides() -> None:
