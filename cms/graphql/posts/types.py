@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from cms.content.markdown import Rendered, reading_time_minutes
-from cms.content.rendering import render_or_escape
 from cms.graphql.context import Info
 from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
@@ -18,6 +16,8 @@ from cms.graphql.posts.previews import PreviewToken, resolve_preview_tokens
 from cms.graphql.posts.revisions import Revision, resolve_revisions
 from cms.models import Post as PostModel
 from cms.models import Section as SectionModel
+from cms.rendering.markdown import Rendered, reading_time_minutes
+from cms.rendering.workers import render_or_escape
 from cms.services.time_travel import PastContent
 
 if TYPE_CHECKING:
