@@ -12,10 +12,10 @@ import strawberry
 from cms.cache.tracking import POSTS_LIST, author_posts_key, record, record_posts, tag_posts_key
 from cms.errors import InvalidInput
 from cms.graphql.context import Info
+from cms.graphql.loaders.posts import PostCountKey, PostPageKey
 from cms.graphql.node import from_global_id
 from cms.graphql.pagination import Connection, Edge, PageInfo
 from cms.graphql.posts.inputs import PostFilter, PostOrder
-from cms.graphql.posts.loaders import PostCountKey, PostPageKey
 from cms.graphql.posts.time_travel import AS_OF_HELP, resolve_post_as_of
 from cms.graphql.posts.types import Post
 from cms.models import Post as PostModel
