@@ -75,6 +75,7 @@ check: install
 	$(UV) lock --check
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 

@@ -14,7 +14,6 @@ from cms.db import database
 from cms.graphql.view import GraphQLView
 from cms.limit_store import LimitStore
 from cms.observability.logging import configure_logging
-from cms.observability.metrics import metrics_routes
 from cms.observability.middleware import ObservabilityMiddleware
 from cms.observability.sql import install_sql_counter
 from cms.realtime import LiveUpdates
@@ -23,6 +22,7 @@ from cms.settings import Settings, get_settings
 from cms.web.concurrency import ConcurrencyLimit
 from cms.web.graphiql import graphiql_routes
 from cms.web.health import health_routes
+from cms.web.metrics import metrics_routes
 from cms.web.ratelimit import RateLimits
 from cms.web.security import internal_error, security_middleware
 from cms.webhooks import dispatching

@@ -6,9 +6,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cms.content.markdown import assign_anchors
-from cms.content.rendering import render_bodies
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
+from cms.rendering.markdown import assign_anchors
+from cms.rendering.workers import render_bodies
 
 _sequence = itertools.count(1)
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ import pytest
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from cms.content.markdown import render
 from cms.db import MIGRATIONS_MODULE, tortoise_config
+from cms.rendering.markdown import render
 from cms.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.ops.servers import postgres_schema

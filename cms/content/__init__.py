@@ -1,1 +1,1 @@
-"""Content in and out of the CMS: markdown rendering, the plain-text format, generated content."""
+"""Content in and out of the CMS: the plain-text and JSON formats, imports, generated content."""

@@ -16,10 +16,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from cms.content.importer import make_excerpt
-from cms.content.markdown import assign_anchors
-from cms.content.rendering import render_bodies
 from cms.errors import Conflict, InvalidInput
 from cms.models import Author, Post, PostStatus, PostTag, Role, Section, Tag
+from cms.rendering.markdown import assign_anchors
+from cms.rendering.workers import render_bodies
 
 # Published posts fall in the two years before this instant; it is fixed, not now(), so runs
 # agree, and it lies in the past, so every published post is live.

@@ -5,7 +5,7 @@ The file is authoritative for what it holds. Importing it again updates the post
 
 An import is a change like the API's, made through the same service functions: each post it
 creates or changes gets a new version and a revision (mutation ``import``, no editor), the
-webhook deliveries it owes (``cms.webhooks.outbox``) and, once committed, a content-change
+webhook deliveries it owes (``cms.services.webhooks.outbox``) and, once committed, a content-change
 event that purges caches and reaches subscribers. A post the file leaves as it is keeps its
 version. It happens in two steps:
 
@@ -27,10 +27,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cms.content.markdown import render_plain_text
 from cms.content.plaintext import ParsedFile, ParsedPost
 from cms.errors import Conflict, InvalidInput, NotFound
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
+from cms.rendering.markdown import render_plain_text
 from cms.services.authoring import insert_post
 from cms.services.editing import VersionConflict, announce, write_change
 from cms.services.sections import (
@@ -93,7 +93,7 @@ class PlannedPost:
 
     @property
     def kind(self) -> str:
-        """The content-change kind of this post's write (``cms.webhooks.events``)."""
+        """The content-change kind of this post's write (``cms.services.webhooks.events``)."""
         if self.existing is None:
             return "post.created"
         before = self.existing.status

@@ -27,9 +27,9 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from cms.content.jsonformat import FORMAT, ExportDocument, PostRecord
-from cms.content.rendering import render_bodies
 from cms.errors import Conflict, InvalidInput
 from cms.models import Author, Post, PostTag, Revision, RevisionBody, Section, Tag
+from cms.rendering.workers import render_bodies
 from cms.services.revision_store import split_history
 
 Progress = Callable[[int, int], None]

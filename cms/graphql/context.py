@@ -14,14 +14,14 @@ from cms.auth.backend import authenticate
 from cms.auth.throttle import LoginThrottle
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.errors import Unauthenticated
-from cms.graphql.authors.loaders import AuthorByIdLoader
-from cms.graphql.posts.loaders import (
+from cms.graphql.loaders.authors import AuthorByIdLoader
+from cms.graphql.loaders.posts import (
     PostCountByParentLoader,
     PostPageByParentLoader,
     SectionsByPostIdLoader,
     TagsByPostIdLoader,
 )
-from cms.graphql.tags.loaders import PostCountByTagIdLoader
+from cms.graphql.loaders.tags import PostCountByTagIdLoader
 from cms.services.previews import previewed_post_ids
 from cms.services.visibility import Visibility
 from cms.settings import Settings

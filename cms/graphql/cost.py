@@ -62,7 +62,7 @@ from graphql import (
     value_from_ast,
 )
 
-from cms.content.markdown import MAX_RENDERED_BYTES
+from cms.rendering.markdown import MAX_RENDERED_BYTES
 from cms.services.search_syntax import parse_query
 
 __all__ = ["NODE_INTERFACE", "PageSizes", "count_nodes", "estimate_cost"]

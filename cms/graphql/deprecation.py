@@ -16,7 +16,7 @@ read it, and refuses a sunset less than twelve weeks after the deprecation::
 
 The same works for ``strawberry.argument(deprecation_reason=...)``. The schema itself is the
 record: ``cms schema check`` reads the sunset back from the published schema to decide whether
-removing the field is allowed yet (see ``cms.graphql.contract``).
+removing the field is allowed yet (see ``cms.cli.contract``).
 
 At run time :class:`DeprecationTracker` finds the deprecated fields, arguments and enum values
 an operation selects (walking the validated document once per distinct query text), and the

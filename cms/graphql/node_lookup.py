@@ -6,11 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from cms.graphql.authors.types import Author
 from cms.graphql.context import Info
 from cms.graphql.node import Node, from_global_id
-from cms.graphql.posts.types import Post, Section
-from cms.graphql.tags.types import Tag
+from cms.graphql.posts.types import Author, Post, Section, Tag
 from cms.models import Author as AuthorModel
 from cms.models import Section as SectionModel
 from cms.models import Tag as TagModel

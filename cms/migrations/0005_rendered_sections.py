@@ -10,8 +10,8 @@ its plain text is the body itself: the migration must not fail on old content.
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-from cms.content.rendering import render_bodies, render_or_escape
 from cms.errors import InvalidInput
+from cms.rendering.workers import render_bodies, render_or_escape
 
 BATCH = 200
 

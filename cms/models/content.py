@@ -101,7 +101,7 @@ class Section(Model):
     # Derived from the heading when sections are written; unique within the post.
     anchor = fields.CharField(max_length=100)
     body = fields.TextField()
-    # The body rendered when it was written (cms.content.rendering), so that reads never render.
+    # The body rendered when it was written (cms.rendering.workers), so that reads never render.
     # Nullable only because SQLite cannot add a NOT NULL column without a default (nor alter
     # one while the search triggers watch the table); every write path fills them.
     html = fields.TextField(null=True)

@@ -1,9 +1,9 @@
 """Webhooks: endpoints that hear about content changes, and the outbox of deliveries to them.
 
 ``webhook_delivery`` is both the durable outbox and the delivery log. Writers insert its rows
-inside their own transaction (``cms.webhooks.outbox``), so a change and the news of it commit
-or roll back together; the dispatcher (``cms.webhooks.dispatcher``) then claims and sends them,
-and records every attempt in ``webhook_attempt``.
+inside their own transaction (``cms.services.webhooks.outbox``), so a change and the news of it
+commit or roll back together; the dispatcher (``cms.webhooks.dispatcher``) then claims and sends
+them, and records every attempt in ``webhook_attempt``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Webhook(Model):
 
     id = fields.IntField(primary_key=True)
     url = fields.CharField(max_length=2048)
-    # Webhook event names ("post.published", ...), see cms.webhooks.events.
+    # Webhook event names ("post.published", ...), see cms.services.webhooks.events.
     events: fields.Field[list[str]] = fields.JSONField(default=list)
     # Kept as given: it is the HMAC key, needed in clear to sign. The API never returns it.
     secret = fields.CharField(max_length=256)

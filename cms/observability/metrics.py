@@ -1,4 +1,4 @@
-"""Prometheus metrics and the ``/metrics`` endpoint.
+"""Prometheus metrics, served by ``/metrics`` (``cms.web.metrics``).
 
 Every metric is a module constant, so that any module can count without plumbing:
 
@@ -9,40 +9,16 @@ Label values that come from clients (operation and client names) are bounded: pa
 ``MAX_LABEL_VALUES`` distinct values per label, new ones are counted as ``other``, so that a
 client inventing names cannot grow the process's memory or the scrape without limit.
 
-``/metrics`` is for Prometheus, not for the public: with ``CMS_METRICS_TOKEN`` set it answers
-only requests that carry ``Authorization: Bearer <token>`` (401 ``UNAUTHENTICATED``
-otherwise); without one it is served in development and test, and not at all in production
-(404), where the token is the way to turn it on.
-
 Each worker process keeps its own numbers; Prometheus scrapes one process per target, so run
 one worker per container (and scale containers) when per-process numbers matter.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 import threading
-from typing import TYPE_CHECKING
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-)
-from prometheus_client.exposition import generate_latest
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-
-from cms.web.responses import error_response
-
-if TYPE_CHECKING:
-    from starlette.requests import Request
-
-    from cms.settings import Settings
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 __all__ = [
     "CACHE_EVENTS",
@@ -54,8 +30,6 @@ __all__ = [
     "REQUEST_DURATION",
     "SQL_STATEMENTS",
     "BoundedLabel",
-    "metrics_endpoint",
-    "metrics_routes",
 ]
 
 # The *_created series (a timestamp per label set) double the scrape for little use.
@@ -131,47 +105,3 @@ class BoundedLabel:
                 return "other"
             self._seen.add(value)
         return value
-
-
-def _update_pool_gauge() -> None:
-    from tortoise import connections
-    from tortoise.exceptions import ConfigurationError
-
-    try:
-        client = connections.get("default")
-    except (ConfigurationError, KeyError):
-        return
-    pool_stats = getattr(client, "pool_stats", None)  # only the PostgreSQL client has a pool
-    stats = pool_stats() if pool_stats is not None else None
-    for state, value in (stats or {}).items():
-        DB_POOL_CONNECTIONS.labels(state=state).set(value)
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: everything above, plus the process collectors, in Prometheus text."""
-    _update_pool_gauge()
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-def metrics_routes(settings: Settings) -> list[BaseRoute]:
-    """``/metrics`` as the settings allow it: behind the token, public, or absent."""
-    if settings.metrics_token is None:
-        return (
-            []
-            if settings.env == "production"
-            else [Route("/metrics", metrics_endpoint, methods=["GET"])]
-        )
-    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-
-    async def guarded(request: Request) -> Response:
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            return error_response(
-                401,
-                "GET /metrics needs the bearer token set in CMS_METRICS_TOKEN.",
-                "UNAUTHENTICATED",
-                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-            )
-        return await metrics_endpoint(request)
-
-    return [Route("/metrics", guarded, methods=["GET"])]

@@ -40,7 +40,7 @@ from cms.services.validation import (
     check_post_fields,
     check_sections,
 )
-from cms.webhooks.outbox import enqueue_webhook_events
+from cms.services.webhooks.outbox import enqueue_webhook_events
 
 P = Permission
 

@@ -13,8 +13,8 @@ one at a time. The loser's transaction rolls back having written nothing, and it
 (SQLite has none), and no lock is held while a client thinks.
 
 After the claim, the same transaction applies the rest of the change (sections, tag links),
-stores an immutable revision and the webhook deliveries it owes (``cms.webhooks.outbox``), and
-commits; listeners hear about it only once it has committed.
+stores an immutable revision and the webhook deliveries it owes
+(``cms.services.webhooks.outbox``), and commits; listeners hear about it only once it has committed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from cms.permissions import Permission
 from cms.services.events import ContentChanged, events
 from cms.services.slugs import is_slug_clash
 from cms.services.snapshots import record_revision
-from cms.webhooks.outbox import enqueue_webhook_events
+from cms.services.webhooks.outbox import enqueue_webhook_events
 
 Clock = Callable[[], datetime]
 """Where services read the time: injectable, so that tests can move it."""

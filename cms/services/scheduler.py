@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from cms.models import Post, PostStatus
 from cms.services.editing import Clock, announce, tag_ids_of, utc_now
 from cms.services.snapshots import record_revision
-from cms.webhooks.outbox import enqueue_webhook_events
+from cms.services.webhooks.outbox import enqueue_webhook_events
 
 logger = logging.getLogger("cms.scheduler")
 

@@ -19,11 +19,11 @@ from typing import Protocol
 from tortoise.expressions import F
 
 from cms.auth.viewer import Viewer
-from cms.content.markdown import Rendered, assign_anchors
-from cms.content.rendering import render_bodies
 from cms.errors import InvalidInput, NotFound
 from cms.models import Post, Section
 from cms.permissions import Permission
+from cms.rendering.markdown import Rendered, assign_anchors
+from cms.rendering.workers import render_bodies
 from cms.services.editing import Clock, apply_change, find_post, require_on_post, utc_now
 from cms.services.validation import (
     MAX_SECTIONS,

@@ -28,7 +28,7 @@ from cms.services.validation import (
     MAX_TAG_NAME_LENGTH,
     Problems,
 )
-from cms.webhooks.outbox import enqueue_webhook_events
+from cms.services.webhooks.outbox import enqueue_webhook_events
 
 
 async def create_tag(

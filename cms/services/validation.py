@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cms.content.markdown import shape_problem
 from cms.errors import CMSError, InvalidInput
+from cms.rendering.markdown import shape_problem
 from cms.services.inputs import MAX_SLUG_LENGTH, check_text
 
 MAX_TITLE_LENGTH = 200

@@ -1,1 +1,1 @@
-"""The HTTP edge of the CMS: the GraphiQL page, health probes, and the security middleware."""
+"""The HTTP edge of the CMS: GraphiQL, health probes, /metrics, and the security middleware."""

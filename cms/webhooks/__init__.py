@@ -1,11 +1,10 @@
-"""Webhooks: signed HTTP callbacks for content changes, sent from a durable outbox.
+"""Webhooks: sending the signed HTTP callbacks that the domain wrote to its durable outbox.
 
-- ``events``      the webhook event names and the content changes that raise them
-- ``outbox``      ``enqueue_webhook_events``: writers call it inside their transaction
 - ``dispatcher``  claims due deliveries, sends them, retries with backoff, disables failing hooks
 - ``signing``     the ``X-CMS-Signature`` HMAC scheme, and ``verify`` for Python receivers
-- ``urls``        which URLs may be called (http(s), public addresses only: SSRF)
-- ``manage``      create, update, delete and redeliver (``webhooks.manage``)
+
+The domain side lives in ``cms.services.webhooks``: the event names, the outbox that writers
+fill inside their transaction, which URLs may be called, and managing webhooks.
 """
 
 from __future__ import annotations
@@ -17,16 +16,12 @@ from cms.services.events import EventBus
 from cms.services.events import events as content_events
 from cms.settings import Settings
 from cms.webhooks.dispatcher import DispatchConfig, Dispatcher
-from cms.webhooks.events import WebhookEvent
-from cms.webhooks.outbox import enqueue_webhook_events
 from cms.webhooks.signing import verify
 
 __all__ = [
     "DispatchConfig",
     "Dispatcher",
-    "WebhookEvent",
     "dispatching",
-    "enqueue_webhook_events",
     "verify",
 ]
 

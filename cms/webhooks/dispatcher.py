@@ -36,9 +36,9 @@ from tortoise.expressions import F, Q
 from cms import __version__
 from cms.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from cms.services.events import ContentChanged, EventBus
+from cms.services.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
 from cms.settings import Settings
 from cms.webhooks.signing import SIGNATURE_HEADER, signature_header
-from cms.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
 
 __all__ = ["DispatchConfig", "Dispatcher", "backoff_delay"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from cms.content.markdown import assign_anchors
 from cms.content.plaintext import (
     ParsedFile,
     PlainTextError,
@@ -14,6 +13,7 @@ from cms.content.plaintext import (
     read_demo,
 )
 from cms.errors import InvalidInput
+from cms.rendering.markdown import assign_anchors
 from tests.content.samples import SAMPLE, SHARED_SAMPLE, needs_shared_sample
 
 SAMPLE_HEADINGS = [

@@ -106,7 +106,7 @@ def test_the_image_install_steps_work_in_a_clean_virtualenv(tmp_path: Path) -> N
     imported = run(
         python,
         "-c",
-        "import cms.app, cms.asyncpg_pool, redis; "
+        "import cms.app, cms.db.asyncpg_pool, redis; "
         "from importlib.resources import files; "
         "web = files('cms.web'); "
         "assert web.joinpath('templates', 'graphiql.html').is_file(); "

@@ -27,7 +27,7 @@ POSTS = "{ posts(first: 1) { totalCount } }"
 @pytest.fixture
 async def tiny_pool(migrated_database: None, settings: Settings) -> AsyncIterator[Any]:
     """This test's requests go through a pool of one connection with a short acquire timeout."""
-    from cms.asyncpg_pool import PooledAsyncpgClient
+    from cms.db.asyncpg_pool import PooledAsyncpgClient
 
     small = settings.model_copy(
         update={"db_pool_min": 1, "db_pool_max": 1, "db_acquire_timeout": ACQUIRE_TIMEOUT}
@@ -98,6 +98,6 @@ def test_statement_caching_can_be_turned_off_for_pgbouncer() -> None:
     settings = Settings(database_url="postgres://u:p@db:6432/cms", db_statement_cache_size=0)
     config = connection_config(settings)
     assert isinstance(config, dict)
-    assert config["engine"] == "cms.asyncpg_pool"
+    assert config["engine"] == "cms.db.asyncpg_pool"
     assert config["credentials"]["statement_cache_size"] == 0
     assert (config["credentials"]["host"], config["credentials"]["port"]) == ("db", 6432)

@@ -158,7 +158,7 @@ async def test_development_errors_do_suggest(
     assert "Did you mean" in response.json()["errors"][0]["message"]
 
 
-# /metrics (cms.observability.metrics.metrics_routes): the token, or nothing in production.
+# /metrics (cms.web.metrics.metrics_routes): the token, or nothing in production.
 METRICS_TOKEN = "a-metrics-token-of-32-characters"
 
 

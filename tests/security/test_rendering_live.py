@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cms.content.markdown import MAX_LINK_OPENERS
+from cms.rendering.markdown import MAX_LINK_OPENERS
 from tests.security.test_live_server import UNLIMITED, LiveServer
 
 pytestmark = pytest.mark.server

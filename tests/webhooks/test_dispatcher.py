@@ -11,12 +11,12 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from cms.models import DeliveryStatus, PostStatus, Webhook, WebhookAttempt, WebhookDelivery
-from cms.webhooks import DispatchConfig, enqueue_webhook_events
+from cms.services.webhooks.outbox import enqueue_webhook_events, global_id
+from cms.webhooks import DispatchConfig
 from cms.webhooks.dispatcher import backoff_delay
-from cms.webhooks.outbox import global_id
 from tests.factories import make_post
+from tests.services.webhooks.test_urls import resolves_to
 from tests.webhooks.conftest import Clock, MakeDispatcher, Receiver, make_webhook
-from tests.webhooks.test_urls import resolves_to
 
 
 async def enqueue_publication(clock: Clock) -> int:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import strawberry
 
 from cms.graphql.accounts.enums import Permission, Role
-from cms.graphql.authors.types import Author
 from cms.graphql.context import Info
 from cms.graphql.node import to_global_id
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.payloads import UserError
 from cms.graphql.permissions import require
+from cms.graphql.posts.types import Author
 from cms.models import ApiToken as ApiTokenModel
 from cms.models import Author as AuthorModel
 from cms.services import sessions

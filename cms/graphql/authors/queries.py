@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from cms.graphql.authors.types import Author
 from cms.graphql.context import Info
 from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.posts.types import Author
 from cms.graphql.tags.queries import BY_NAME
 from cms.models import Author as AuthorModel
 from cms.services.inputs import check_slug

@@ -15,8 +15,8 @@ from typing import Any
 from tortoise.fields.data import CharEnumFieldInstance, DatetimeField
 from tortoise.models import Model
 
-from cms.content.markdown import reading_time_minutes
 from cms.graphql.node import to_global_id
+from cms.rendering.markdown import reading_time_minutes
 from cms.services.pagination import encode_cursor
 
 __all__ = [

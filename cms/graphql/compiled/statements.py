@@ -3,7 +3,7 @@
 Every statement reads rows, never model instances, and serves every parent of one plan
 position at once. The querysets mirror what the standard resolvers and loaders run
 (``cms.services.post_pages``, ``cms.services.pagination.paginate``, the loaders of
-``cms.graphql.*.loaders``), down to the filters and the ordering, so that a page, a count or
+``cms.graphql.loaders``), down to the filters and the ordering, so that a page, a count or
 a relation holds exactly the same rows on both paths; the differential tests hold them to it.
 They go through :class:`~cms.graphql.compiled.sql.TemplateCache`, so Tortoise builds each
 shape once.

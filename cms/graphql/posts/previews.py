@@ -1,77 +1,19 @@
-"""Listing and revoking a post's preview tokens: `Post.previewTokens`, `revokePreviewToken`.
+"""Revoking a post's preview tokens: `revokePreviewToken` (the list is `Post.previewTokens`).
 
-Only viewers who may edit a post see its tokens; anyone else selecting `previewTokens` gets
-null with a top-level UNAUTHENTICATED or FORBIDDEN error, as for `Post.revisions`. A token's
-secret is never shown again: a token is told apart by when and by whom it was issued.
+A token's secret is never shown again: a token is told apart by when and by whom it was issued.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from cms.errors import CMSError
 from cms.graphql.context import Info
-from cms.graphql.node import pk_of, to_global_id
-from cms.graphql.pagination import Connection, build_connection
+from cms.graphql.node import pk_of
 from cms.graphql.payloads import UserError, payload_errors
 from cms.graphql.permissions import IsAuthenticated
-from cms.models import PreviewToken as PreviewTokenModel
+from cms.graphql.posts.types import PreviewToken
 from cms.services import previews
-from cms.services.pagination import SortKey
-
-if TYPE_CHECKING:
-    from cms.graphql.authors.types import Author
-
-NEWEST_FIRST = SortKey((("id", True),))
-
-
-@strawberry.type(description="A token that lets its holder read one post. Its secret is not kept.")
-class PreviewToken:
-    id: strawberry.ID = strawberry.field(description="Pass it to `revokePreviewToken`.")
-    created_by_id: strawberry.Private[int | None]
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-
-    @strawberry.field(description="Who issued it; null if that account was deleted.")
-    async def created_by(
-        self, info: Info
-    ) -> Annotated[Author, strawberry.lazy("cms.graphql.authors.types")] | None:
-        from cms.graphql.authors.types import Author
-
-        if self.created_by_id is None:
-            return None
-        author = await info.context.loaders.author_by_id.load(self.created_by_id)
-        return Author.from_model(author) if author else None
-
-    @classmethod
-    def from_model(cls, token: PreviewTokenModel) -> PreviewToken:
-        return cls(
-            id=to_global_id("PreviewToken", token.id),
-            created_by_id=token.created_by_id,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-        )
-
-
-async def resolve_preview_tokens(
-    root: Any, info: Info, first: int | None = None, after: str | None = None
-) -> Connection[PreviewToken] | None:
-    """The preview tokens of ``root`` (a Post), newest first, revoked and expired ones too."""
-    return await build_connection(
-        previews.preview_tokens_of(info.context.viewer, post_id=root.pk, author_id=root.author_id),
-        sort_key=NEWEST_FIRST,
-        settings=info.context.settings,
-        convert=PreviewToken.from_model,
-        first=first,
-        after=after,
-        last=None,
-        before=None,
-    )
 
 
 @strawberry.input

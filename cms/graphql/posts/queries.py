@@ -1,36 +1,26 @@
-"""Read fields for posts, including the one `posts` list resolver shared by every parent."""
+"""Read fields for posts: the root `posts` list and `post(id:, slug:, asOf:)`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 import strawberry
 
-from cms.cache.tracking import POSTS_LIST, author_posts_key, record, record_posts, tag_posts_key
+from cms.cache.tracking import POSTS_LIST, record, record_posts
 from cms.errors import InvalidInput
 from cms.graphql.context import Info
 from cms.graphql.node import from_global_id
-from cms.graphql.pagination import Connection, Edge, PageInfo
+from cms.graphql.pagination import Connection
 from cms.graphql.posts.inputs import PostFilter, PostOrder
-from cms.graphql.posts.loaders import PostCountKey, PostPageKey
+from cms.graphql.posts.lists import AFTER_HELP, BEFORE_HELP, PAGE_ARGUMENT_HELP, read_posts
 from cms.graphql.posts.time_travel import AS_OF_HELP, resolve_post_as_of
-from cms.graphql.posts.types import Post
-from cms.models import Post as PostModel
+from cms.graphql.posts.types import Post, post_connection
 from cms.services import posts as post_service
-from cms.services.pagination import PageRequest
-from cms.services.post_pages import PageSpec, ParentKind, fetch_post_page
 from cms.services.posts import PostOrdering
-
-PAGE_ARGUMENT_HELP = "Page size: default 20, at most 100; more is an error, never a silent cap."
-AFTER_HELP = "Start after the item with this cursor."
-BEFORE_HELP = "End before the item with this cursor."
 
 
 async def resolve_posts(
-    root: Any,
     info: Info,
     first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
@@ -39,61 +29,18 @@ async def resolve_posts(
     filter: PostFilter | None = None,
     order_by: PostOrder = PostOrdering.PUBLISHED_AT_DESC,  # type: ignore[valid-type]
 ) -> Connection[Post]:
-    """A page of visible posts. Under a Tag or an Author, only that tag's or author's posts.
-
-    Under a parent the page comes from a loader, so that a list of tags (or authors) reads
-    every tag's page in one statement rather than one statement per tag.
-    """
-    from cms.graphql.authors.types import Author
-    from cms.graphql.tags.types import Tag
-
-    context = info.context
-    visibility = context.visibility
-    ordering: PostOrdering = order_by
-    sort_key = post_service.sort_key_for(ordering, visibility)
-    request = PageRequest.from_args(
+    """A page of every visible post (``Tag.posts`` and ``Author.posts`` have their own)."""
+    rows = await read_posts(
+        info,
+        None,
         first=first,
         after=after,
         last=last,
         before=before,
-        default_size=context.settings.default_page_size,
-        max_size=context.settings.max_page_size,
-        sort_key=sort_key,
+        filter=filter,
+        order_by=order_by,
     )
-    criteria = (filter or PostFilter()).to_criteria()
-    parent: ParentKind | None = (
-        "tag" if isinstance(root, Tag) else "author" if isinstance(root, Author) else None
-    )
-    count_rows: Callable[[], Awaitable[int]]
-    if parent is None:
-        record(POSTS_LIST)
-        page = await fetch_post_page(visibility, criteria, sort_key, PageSpec.of(request))
-        count_rows = post_service.find_posts(visibility, criteria).count
-    else:
-        record(tag_posts_key(root.pk) if parent == "tag" else author_posts_key(root.pk))
-        page = await context.loaders.post_page_by_parent.load(
-            PostPageKey(parent, root.pk, criteria, ordering, PageSpec.of(request))
-        )
-        count_key = PostCountKey(parent, root.pk, criteria)
-
-        def count_rows() -> Awaitable[int]:
-            return context.loaders.post_count_by_parent.load(count_key)
-
-    record_posts(row["id"] for row in page.rows)
-    return Connection(
-        edges=[
-            # A row has every column of the post table, which is all from_model reads.
-            Edge(cursor=cursor, node=Post.from_model(cast(PostModel, SimpleNamespace(**row))))
-            for row, cursor in zip(page.rows, page.cursors, strict=True)
-        ],
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        ),
-        count_rows=count_rows,
-    )
+    return post_connection(rows)
 
 
 @strawberry.type

@@ -1,28 +1,63 @@
-"""The Post and Section object types."""
+"""The object types of a post and of everything that links back to it.
+
+Post, Section, Tag, Author, Revision and PreviewToken share one module because the schema links
+them both ways: ``Post.tags`` and ``Tag.posts``, ``Post.author`` and ``Author.posts``, and
+``Post.revisions`` and ``Post.previewTokens`` lead to an ``Author`` whose ``posts`` lead back.
+A schema may be cyclic; the import graph may not (the import-linter contracts in
+pyproject.toml), and a resolver that builds a ``Tag`` needs the ``Tag`` class. What the fields
+do lives below: the post lists in ``lists``, as-of reads in ``cms.services.time_travel``.
+
+Revisions and preview tokens are for viewers who may edit the post: anyone else selecting
+``revisions`` or ``previewTokens`` gets null with a top-level UNAUTHENTICATED error when
+anonymous, FORBIDDEN when signed in without the right to edit that post. Revisions are read
+with one statement per post (they are meant for a post's editing screen, not for every post of
+a long list); their ids (``Revision:<pk>``) go to ``restoreRevision``, and ``node(id:)`` does
+not fetch them. A preview token's secret is never shown again: a token is told apart by when
+and by whom it was issued.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any, cast
 
 import strawberry
 
-from cms.content.markdown import Rendered, reading_time_minutes
-from cms.content.rendering import render_or_escape
 from cms.graphql.context import Info
 from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
-from cms.graphql.pagination import Connection
+from cms.graphql.pagination import Connection, Edge, PageInfo, build_connection
 from cms.graphql.posts.enums import PostStatus
-from cms.graphql.posts.previews import PreviewToken, resolve_preview_tokens
-from cms.graphql.posts.revisions import Revision, resolve_revisions
+from cms.graphql.posts.inputs import PostFilter, PostOrder
+from cms.graphql.posts.lists import (
+    AFTER_HELP,
+    BEFORE_HELP,
+    PAGE_ARGUMENT_HELP,
+    PostRows,
+    read_posts,
+)
+from cms.graphql.posts.revision_diff import RevisionDiff, resolve_revision_diff
+from cms.models import Author as AuthorModel
 from cms.models import Post as PostModel
+from cms.models import PostStatus as PostStatusModel
+from cms.models import PreviewToken as PreviewTokenModel
+from cms.models import Revision as RevisionModel
 from cms.models import Section as SectionModel
+from cms.models import Tag as TagModel
+from cms.rendering.markdown import Rendered, reading_time_minutes
+from cms.rendering.workers import render_or_escape
+from cms.services import previews
+from cms.services import revisions as revision_service
+from cms.services.pagination import SortKey
+from cms.services.posts import PostOrdering
+from cms.services.snapshots import Snapshot, load_snapshots
 from cms.services.time_travel import PastContent
 
-if TYPE_CHECKING:
-    from cms.graphql.authors.types import Author
-    from cms.graphql.tags.types import Tag
+# Sections of a past state have no row of their own; their ids say where they come from
+# (revision and position) and `node(id:)` answers null for them.
+PAST_SECTION_TYPE = "RevisionSection"
+_POSITIONS_PER_REVISION = 1000  # above the most sections a post may have
 
 
 @strawberry.type(description="A run of markdown under an optional heading, within a post.")
@@ -69,6 +104,140 @@ class Section(Node):
         )
 
 
+@strawberry.type(description="A section as it was in a revision.")
+class RevisionSection:
+    heading: str | None
+    anchor: str
+    body: str
+
+
+@strawberry.type(description="A post as it was right after one change. Revisions never change.")
+class Revision:
+    id: strawberry.ID = strawberry.field(description="Pass it to `restoreRevision`.")
+    editor_id: strawberry.Private[int | None]
+    pk: strawberry.Private[int]
+    post_id: strawberry.Private[int]
+    version: int = strawberry.field(description="The post's version after this change.")
+    created_at: datetime
+    mutation: str = strawberry.field(
+        description="What made the change: `updatePost`, `moveSection`, `scheduledPublish`, "
+        "`import`..."
+    )
+    title: str
+    slug: str
+    excerpt: str
+    status: PostStatus  # type: ignore[valid-type]
+    published_at: datetime | None
+    tags: list[str] = strawberry.field(description="The post's tag slugs at the time.")
+    sections: list[RevisionSection]
+    diff: RevisionDiff = strawberry.field(
+        resolver=resolve_revision_diff,
+        description="What changed from another revision of this post to this one.",
+    )
+
+    @strawberry.field(description="Who made the change; null for the scheduler and `cms import`.")
+    async def editor(self, info: Info) -> Author | None:
+        if self.editor_id is None:
+            return None
+        author = await info.context.loaders.author_by_id.load(self.editor_id)
+        return Author.from_model(author) if author else None
+
+    @classmethod
+    def from_model(cls, revision: RevisionModel, snapshot: Snapshot) -> Revision:
+        published_at = snapshot["published_at"]
+        return cls(
+            id=to_global_id("Revision", revision.id),
+            editor_id=revision.editor_id,
+            pk=revision.id,
+            post_id=revision.post_id,
+            version=revision.version,
+            created_at=revision.created_at,
+            mutation=revision.mutation,
+            title=snapshot["title"],
+            slug=snapshot["slug"],
+            excerpt=snapshot["excerpt"],
+            status=PostStatusModel(snapshot["status"]),
+            published_at=datetime.fromisoformat(published_at) if published_at else None,
+            tags=list(snapshot["tags"]),
+            sections=[
+                RevisionSection(heading=s["heading"], anchor=s["anchor"], body=s["body"])
+                for s in snapshot["sections"]
+            ],
+        )
+
+
+async def resolve_revisions(
+    root: Any, info: Info, first: int | None = None, after: str | None = None
+) -> Connection[Revision] | None:
+    """The revisions of ``root`` (a Post, perhaps as it was at some moment), newest first."""
+    queryset = await revision_service.revisions_of(info.context.viewer, post_id=root.pk)
+    page = await build_connection(
+        queryset,
+        sort_key=revision_service.NEWEST_FIRST,
+        settings=info.context.settings,
+        convert=lambda revision: revision,
+        first=first,
+        after=after,
+        last=None,
+        before=None,
+    )
+    # Their section bodies are stored apart, once each: one more query for the whole page.
+    snapshots = await load_snapshots([edge.node for edge in page.edges])
+    return Connection(
+        edges=[
+            Edge(cursor=edge.cursor, node=Revision.from_model(edge.node, snapshots[edge.node.id]))
+            for edge in page.edges
+        ],
+        page_info=page.page_info,
+        count_rows=page.count_rows,
+    )
+
+
+NEWEST_FIRST = SortKey((("id", True),))
+
+
+@strawberry.type(description="A token that lets its holder read one post. Its secret is not kept.")
+class PreviewToken:
+    id: strawberry.ID = strawberry.field(description="Pass it to `revokePreviewToken`.")
+    created_by_id: strawberry.Private[int | None]
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    @strawberry.field(description="Who issued it; null if that account was deleted.")
+    async def created_by(self, info: Info) -> Author | None:
+        if self.created_by_id is None:
+            return None
+        author = await info.context.loaders.author_by_id.load(self.created_by_id)
+        return Author.from_model(author) if author else None
+
+    @classmethod
+    def from_model(cls, token: PreviewTokenModel) -> PreviewToken:
+        return cls(
+            id=to_global_id("PreviewToken", token.id),
+            created_by_id=token.created_by_id,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+        )
+
+
+async def resolve_preview_tokens(
+    root: Any, info: Info, first: int | None = None, after: str | None = None
+) -> Connection[PreviewToken] | None:
+    """The preview tokens of ``root`` (a Post), newest first, revoked and expired ones too."""
+    return await build_connection(
+        previews.preview_tokens_of(info.context.viewer, post_id=root.pk, author_id=root.author_id),
+        sort_key=NEWEST_FIRST,
+        settings=info.context.settings,
+        convert=PreviewToken.from_model,
+        first=first,
+        after=after,
+        last=None,
+        before=None,
+    )
+
+
 @strawberry.type(description="A post: a title, ordered sections, tags and an author.")
 class Post(Node):
     pk: strawberry.Private[int]
@@ -101,24 +270,14 @@ class Post(Node):
     past: strawberry.Private[PastContent | None] = None
 
     @strawberry.field
-    async def author(
-        self, info: Info
-    ) -> Annotated[Author, strawberry.lazy("cms.graphql.authors.types")]:
-        from cms.graphql.authors.types import Author
-
+    async def author(self, info: Info) -> Author:
         author = await info.context.loaders.author_by_id.load(self.author_id)
         assert author is not None, "posts.author_id is a non-null foreign key"  # noqa: S101
         return Author.from_model(author)
 
     @strawberry.field(description="The post's tags, by name.")
-    async def tags(
-        self, info: Info
-    ) -> list[Annotated[Tag, strawberry.lazy("cms.graphql.tags.types")]]:
-        from cms.graphql.tags.types import Tag
-
+    async def tags(self, info: Info) -> list[Tag]:
         if self.past is not None:
-            from cms.graphql.posts.time_travel import past_tags
-
             return await past_tags(self.past)
         return [
             Tag.from_model(tag) for tag in await info.context.loaders.tags_by_post_id.load(self.pk)
@@ -127,8 +286,6 @@ class Post(Node):
     @strawberry.field(description="The post's sections, in reading order.")
     async def sections(self, info: Info) -> list[Section]:
         if self.past is not None:
-            from cms.graphql.posts.time_travel import past_sections
-
             return past_sections(self.pk, self.past)
         sections = await info.context.loaders.sections_by_post_id.load(self.pk)
         return [Section.from_model(section) for section in sections]
@@ -173,3 +330,132 @@ class Post(Node):
             version=post.version,
             deleted_at=post.deleted_at,
         )
+
+
+@strawberry.type(description="A tag groups posts on one subject.")
+class Tag(Node):
+    pk: strawberry.Private[int]
+    name: str
+    slug: str
+    description: str
+
+    @strawberry.field(description="This tag's visible posts.")
+    async def posts(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE_HELP)] = None,
+        filter: PostFilter | None = None,
+        order_by: PostOrder = PostOrdering.PUBLISHED_AT_DESC,  # type: ignore[valid-type]
+    ) -> Connection[Post]:
+        rows = await read_posts(
+            info,
+            ("tag", self.pk),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+        return post_connection(rows)
+
+    @strawberry.field(description="How many visible posts carry this tag.")
+    async def post_count(self, info: Info) -> int:
+        return await info.context.loaders.post_count_by_tag_id.load(self.pk)
+
+    @classmethod
+    def from_model(cls, tag: TagModel) -> Tag:
+        return cls(
+            id=to_global_id("Tag", tag.id),
+            pk=tag.id,
+            name=tag.name,
+            slug=tag.slug,
+            description=tag.description,
+        )
+
+
+@strawberry.type(description="Someone who writes posts.")
+class Author(Node):
+    pk: strawberry.Private[int]
+    name: str
+    slug: str
+    bio: str
+
+    @strawberry.field(description="This author's visible posts.")
+    async def posts(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE_HELP)] = None,
+        filter: PostFilter | None = None,
+        order_by: PostOrder = PostOrdering.PUBLISHED_AT_DESC,  # type: ignore[valid-type]
+    ) -> Connection[Post]:
+        rows = await read_posts(
+            info,
+            ("author", self.pk),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter=filter,
+            order_by=order_by,
+        )
+        return post_connection(rows)
+
+    @classmethod
+    def from_model(cls, author: AuthorModel) -> Author:
+        return cls(
+            id=to_global_id("Author", author.id),
+            pk=author.id,
+            name=author.name,
+            slug=author.slug,
+            bio=author.bio,
+        )
+
+
+def past_sections(post_pk: int, past: PastContent) -> list[Section]:
+    return [
+        Section(
+            id=to_global_id(
+                PAST_SECTION_TYPE, (past.revision_id or 0) * _POSITIONS_PER_REVISION + position
+            ),
+            pk=0,
+            post_id=post_pk,
+            position=position,
+            heading=section["heading"],
+            anchor=section["anchor"],
+            body=section["body"],
+            stored=None,
+        )
+        for position, section in enumerate(past.sections)
+    ]
+
+
+async def past_tags(past: PastContent) -> list[Tag]:
+    """The tags the post had then, under today's names; tags deleted since are left out."""
+    tags = await TagModel.filter(id__in=past.tag_ids).order_by("name", "id")
+    return [Tag.from_model(tag) for tag in tags]
+
+
+def post_connection(rows: PostRows) -> Connection[Post]:
+    """A page of posts read by :func:`~cms.graphql.posts.lists.read_posts`, as a connection."""
+    page = rows.page
+    return Connection(
+        edges=[
+            # A row has every column of the post table, which is all from_model reads.
+            Edge(cursor=cursor, node=Post.from_model(cast(PostModel, SimpleNamespace(**row))))
+            for row, cursor in zip(page.rows, page.cursors, strict=True)
+        ],
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        count_rows=rows.count_rows,
+    )

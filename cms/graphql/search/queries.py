@@ -9,7 +9,7 @@ import strawberry
 from cms.cache.tracking import UNTRACKED, record
 from cms.graphql.context import Info
 from cms.graphql.posts.inputs import PostFilter
-from cms.graphql.posts.queries import AFTER_HELP, PAGE_ARGUMENT_HELP
+from cms.graphql.posts.lists import AFTER_HELP, PAGE_ARGUMENT_HELP
 from cms.graphql.search.types import SearchConnection
 from cms.services.search import search_posts
 

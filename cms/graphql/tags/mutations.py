@@ -11,7 +11,7 @@ from cms.graphql.context import Info
 from cms.graphql.node import pk_of
 from cms.graphql.payloads import UserError, payload_errors
 from cms.graphql.permissions import require
-from cms.graphql.tags.types import Tag
+from cms.graphql.posts.types import Tag
 from cms.permissions import Permission
 from cms.services import tags
 

@@ -6,7 +6,7 @@ import strawberry
 
 from cms.graphql.context import Info
 from cms.graphql.pagination import Connection, build_connection
-from cms.graphql.tags.types import Tag
+from cms.graphql.posts.types import Tag
 from cms.models import Tag as TagModel
 from cms.services.inputs import check_slug
 from cms.services.pagination import SortKey

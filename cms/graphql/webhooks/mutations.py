@@ -14,8 +14,8 @@ from cms.graphql.permissions import require
 from cms.graphql.webhooks.loaders import AttemptsByDeliveryIdLoader
 from cms.graphql.webhooks.types import Webhook, WebhookDelivery, WebhookEvent
 from cms.permissions import Permission
-from cms.webhooks import manage
-from cms.webhooks.manage import UrlPolicy
+from cms.services.webhooks import manage
+from cms.services.webhooks.manage import UrlPolicy
 
 MANAGE = require(Permission.WEBHOOKS_MANAGE)
 

@@ -14,7 +14,7 @@ from cms.graphql.webhooks.loaders import AttemptsByDeliveryIdLoader
 from cms.graphql.webhooks.types import Webhook, WebhookDelivery
 from cms.permissions import Permission
 from cms.services.pagination import SortKey
-from cms.webhooks import manage
+from cms.services.webhooks import manage
 
 MANAGE = require(Permission.WEBHOOKS_MANAGE)
 OLDEST_FIRST = SortKey((("id", False),))

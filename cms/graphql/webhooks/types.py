@@ -12,7 +12,7 @@ from cms.models import DeliveryStatus as DeliveryStatusModel
 from cms.models import Webhook as WebhookModel
 from cms.models import WebhookAttempt as WebhookAttemptModel
 from cms.models import WebhookDelivery as WebhookDeliveryModel
-from cms.webhooks.events import WebhookEvent as WebhookEventModel
+from cms.services.webhooks.events import WebhookEvent as WebhookEventModel
 
 WebhookEvent = strawberry.enum(
     WebhookEventModel,

@@ -13,15 +13,15 @@ from typing import Any, NoReturn
 
 import pytest
 
-from cms.content import rendering
 from cms.content.generate import generate_content
 from cms.content.importer import import_plaintext
 from cms.content.jsonexport import export_bytes
 from cms.content.jsonimport import parse_export, restore
-from cms.content.markdown import MAX_LINK_OPENERS, render
 from cms.content.plaintext import parse_plaintext
 from cms.graphql.node import to_global_id
 from cms.models import Author, Post, Role, Section, Tag
+from cms.rendering import workers as rendering
+from cms.rendering.markdown import MAX_LINK_OPENERS, render
 from cms.settings import Settings
 from tests.conftest import GraphQLRunner, SignIn
 from tests.factories import make_post
@@ -143,7 +143,7 @@ async def test_reads_return_the_stored_html_without_rendering(
         raise AssertionError("a read rendered markdown")
 
     monkeypatch.setattr(rendering, "render_bodies", refuse)
-    monkeypatch.setattr("cms.content.markdown._renderer.parse", refuse)
+    monkeypatch.setattr("cms.rendering.markdown._renderer.parse", refuse)
     query = "{ posts { edges { node { sections { html plainText } } } } }"
     async with app_client(settings, cache=False, compiled_reads=compiled) as client:
         answer = (await client.post("/graphql", json={"query": query})).json()

@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 from cms.app import create_app
 from cms.graphql.node import to_global_id
 from cms.models import DeliveryStatus, Role, Webhook, WebhookDelivery
+from cms.services.webhooks.outbox import enqueue_webhook_events
 from cms.settings import Settings
-from cms.webhooks import enqueue_webhook_events
 from tests.conftest import GraphQLRunner, SignIn
 from tests.factories import make_post
 from tests.helpers import assert_max_queries

@@ -1,4 +1,7 @@
-"""Database wiring: the Tortoise configuration built from settings, migrations, and lifecycle."""
+"""Database wiring: the Tortoise configuration built from settings, migrations, and lifecycle.
+
+``asyncpg_pool`` is the PostgreSQL engine that ``tortoise_config`` names for ``postgres://`` URLs.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 def connection_config(settings: Settings) -> str | dict[str, Any]:
     """SQLite: the URL as it is. PostgreSQL: the URL's parts plus the pool settings.
 
-    PostgreSQL goes through ``cms.asyncpg_pool``, whose pool waits at most
+    PostgreSQL goes through ``cms.db.asyncpg_pool``, whose pool waits at most
     ``db_acquire_timeout`` for a connection (see there). The ``CMS_DB_*`` settings win over
     the same options given in the URL's query string.
     """
@@ -45,7 +48,7 @@ def connection_config(settings: Settings) -> str | dict[str, Any]:
         return settings.database_url
     expanded = expand_db_url(settings.database_url)
     return {
-        "engine": "cms.asyncpg_pool",
+        "engine": "cms.db.asyncpg_pool",
         "credentials": {
             **expanded["credentials"],
             "minsize": settings.db_pool_min,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cms.cli import main
-from cms.graphql.contract import compare_sdl
+from cms.cli.contract import compare_sdl
 from cms.graphql.schema import schema
 
 TODAY = date(2027, 6, 1)

@@ -9,8 +9,7 @@ from typing import Any
 from cms.models import PostStatus, Role, WebhookDelivery
 from cms.services import authoring, tags
 from cms.services.scheduler import Scheduler
-from cms.webhooks import enqueue_webhook_events
-from cms.webhooks.outbox import global_id
+from cms.services.webhooks.outbox import enqueue_webhook_events, global_id
 from tests.factories import make_post
 from tests.helpers import assert_max_queries
 from tests.services.helpers import FakeClock, viewer_for

@@ -1,7 +1,7 @@
 """Managing webhooks (``webhooks.manage``, admins only): create, update, delete, redeliver.
 
-Every URL is checked when it is saved (``cms.webhooks.urls``): a webhook that could never be
-called is refused at once rather than failing in the delivery log. Secrets are write-only:
+Every URL is checked when it is saved (``cms.services.webhooks.urls``): a webhook that could
+never be called is refused at once rather than failing in the delivery log. Secrets are write-only:
 they are stored to sign payloads and never returned.
 """
 
@@ -19,8 +19,8 @@ from cms.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from cms.models import DeliveryStatus, Webhook, WebhookDelivery
 from cms.permissions import Permission
 from cms.services.validation import Problems
-from cms.webhooks.events import WebhookEvent
-from cms.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
+from cms.services.webhooks.events import WebhookEvent
+from cms.services.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
 
 __all__ = [
     "MAX_SECRET_LENGTH",

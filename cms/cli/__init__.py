@@ -2,6 +2,9 @@
 
 Every command reads the same ``CMS_*`` settings as the app. Exit status 0 means success, 1 a
 failure that was reported on stderr, 2 a usage error.
+
+``contract`` is the tooling behind ``cms schema check``: it compares the published schema with
+the code's (and reads the baseline from git), so it lives with the command, not in the API.
 """
 
 from __future__ import annotations
@@ -376,7 +379,7 @@ def _schema_export(settings: Settings, args: argparse.Namespace) -> int:
 def _schema_check(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from cms.graphql.contract import NoBaseline, compare_sdl, read_baseline
+    from cms.cli.contract import NoBaseline, compare_sdl, read_baseline
     from cms.graphql.schema import schema
 
     try:

@@ -9,7 +9,7 @@ readers get the stored result. :func:`shape_problem` is the first bound on it, c
 rendering: at most ``MAX_LINK_OPENERS`` brackets per body (the issue's ``![![![...`` took
 1.4 s per 100 KB; 5,000 openers take about 0.15 s). Nesting is bounded by markdown-it's own
 ``maxNesting`` (20 in the commonmark preset), and size by the body limit of
-``cms.services.validation``. The time bound is :mod:`cms.content.rendering`'s.
+``cms.services.validation``. The time bound is :mod:`cms.rendering.workers`'s.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def shape_problem(body: str) -> str | None:
 def render(body: str) -> Rendered:
     """The body as HTML (raw HTML escaped) and as plain text, from one parse.
 
-    Slow and unbounded in time by itself: call it through ``cms.content.rendering``.
+    Slow and unbounded in time by itself: call it through ``cms.rendering.workers``.
     """
     tokens = _renderer.parse(body)
     html: str = _renderer.renderer.render(tokens, _renderer.options, {})

@@ -6,7 +6,7 @@ stores the result on the row beside the body; reads return the stored values and
 
 The bounds, each refused with BAD_USER_INPUT on the section's ``body``, naming the limit:
 
-- shape, before any work: :func:`cms.content.markdown.shape_problem`;
+- shape, before any work: :func:`cms.rendering.markdown.shape_problem`;
 - time: each body renders in a worker process of a small pool (``RENDER_WORKERS``), which is
   killed when the body takes longer than ``RENDER_TIMEOUT_SECONDS``. A thread could not be
   interrupted; a process can, and the event loop only awaits it. When the caller is cancelled
@@ -32,8 +32,8 @@ from html import escape
 
 from pebble import ProcessPool
 
-from cms.content.markdown import MAX_RENDERED_BYTES, Rendered, render, shape_problem
 from cms.errors import InvalidInput
+from cms.rendering.markdown import MAX_RENDERED_BYTES, Rendered, render, shape_problem
 
 __all__ = ["RENDER_TIMEOUT_SECONDS", "render_bodies", "render_or_escape"]
 

@@ -27,7 +27,12 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from cms.models import DeliveryStatus, Post, PostStatus, PostTag, Tag, Webhook, WebhookDelivery
-from cms.webhooks.events import TAG_KINDS, WebhookEvent, event_for_post_change, possible_events
+from cms.services.webhooks.events import (
+    TAG_KINDS,
+    WebhookEvent,
+    event_for_post_change,
+    possible_events,
+)
 
 __all__ = ["build_body", "enqueue_webhook_events", "global_id"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from cms.cache.tracking import record_authors
-from cms.graphql.posts.loaders import column_names, rows_as
+from cms.graphql.loaders.posts import column_names, rows_as
 from cms.models import Author
 
 
@@ -18,7 +18,7 @@ class AuthorByIdLoader(DataLoader[int, Author | None]):
     @staticmethod
     async def _load(ids: Sequence[int]) -> list[Author | None]:
         record_authors(ids)
-        # Plain rows that read like Author instances (see posts.loaders.rows_as).
+        # Plain rows that read like Author instances (see loaders.posts.rows_as).
         rows = await Author.filter(id__in=ids).values(*column_names(Author))
         found = {author.id: author for author in rows_as(Author, rows)}
         return [found.get(author_id) for author_id in ids]
