@@ -19,7 +19,7 @@ import tracemalloc
 from limits.aio.storage import MemoryStorage, Storage
 
 from cms.limit_store import LimitStore
-from cms.limit_store_memory import BoundedMemoryStorage
+from cms.limit_store.memory import BoundedMemoryStorage
 from cms.web.ratelimit import Limit
 
 

@@ -25,7 +25,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from cms.limit_store import LimitStore
-from cms.limit_store_memory import COMPACT_SLACK, SWEEP_BUDGET, BoundedMemoryStorage
+from cms.limit_store.memory import COMPACT_SLACK, SWEEP_BUDGET, BoundedMemoryStorage
 
 START = 1_800_000_000.0  # a multiple of 60: the sliding windows' minutes start on it
 

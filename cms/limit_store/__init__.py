@@ -5,7 +5,7 @@ and WebSocket connection caps (:mod:`cms.realtime.limits`) count in one store, a
 ``limits`` library. With ``CMS_REDIS_URL`` set it is Redis, so that every worker process draws
 from the same counters and the documented rates hold once, however many workers run; without
 it, the counters live in this process's memory (right for a single worker), in a
-:class:`~cms.limit_store_memory.BoundedMemoryStorage`: the library's own in-process store walks
+:class:`~cms.limit_store.memory.BoundedMemoryStorage`: the library's own in-process store walks
 every counter after each hit, so that many clients would slow every request.
 
 Redis is asked with short timeouts and no retries. A limit that cannot reach its store does
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from limits.aio.storage import RedisStorage, Storage
 
-from cms.limit_store_memory import BoundedMemoryStorage
+from cms.limit_store.memory import BoundedMemoryStorage
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool, Redis
