@@ -4,17 +4,44 @@ A mutation payload carries ``errors: [UserError!]!``: empty on success, otherwis
 problem (invalid input, a conflict, something not found). Missing or insufficient credentials
 are not payload errors: they stay top-level errors with ``extensions.code`` (see
 ``cms.graphql.permissions``).
+
+A resolver says which failures it expects and which payload reports them, and is written for
+success only::
+
+    @strawberry.mutation(...)
+    @failures_as(CreateTagPayload, EXPECTED)
+    async def create_tag(self, info: Info, input: CreateTagInput) -> CreateTagPayload:
+        return CreateTagPayload(tag=Tag.from_model(await tags.create_tag(...)))
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, Self, TypeVar
+
 import strawberry
 
-from cms.errors import CMSError, PermissionDenied, Unauthenticated
-from cms.services.editing import VersionConflict
+from cms.errors import (
+    CMSError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    Throttled,
+    Unauthenticated,
+)
 from cms.services.validation import ValidationFailed
 
-__all__ = ["UserError", "current_version", "payload_errors", "user_errors"]
+__all__ = ["EXPECTED", "Payload", "UserError", "failures_as", "payload_errors", "user_errors"]
+
+Params = ParamSpec("Params")
+PayloadT = TypeVar("PayloadT", bound="Payload")
+
+# What the content mutations (posts, sections, tags, webhooks, preview tokens) report in their
+# payload: every CMSError but the credential ones, a database outage (ServiceUnavailable) too.
+EXPECTED = (InvalidInput, NotFound, Conflict, Throttled, ServiceUnavailable)
 
 
 @strawberry.type(description="Why a mutation did not do what was asked.")
@@ -49,6 +76,49 @@ def payload_errors(exc: CMSError) -> list[UserError]:
     return user_errors(exc)
 
 
-def current_version(exc: CMSError) -> int | None:
-    """The post's version a ``VersionConflict`` reports, for the payload's ``currentVersion``."""
-    return exc.current_version if isinstance(exc, VersionConflict) else None
+class Payload:
+    """Base of the mutation payloads (not a GraphQL type itself): how one says "failed".
+
+    Each payload declares its own ``errors`` field, last or where the schema has it; every
+    field of a payload has a default, so that a failure is the errors and nothing else.
+    """
+
+    errors: list[UserError]
+
+    @classmethod
+    def failure(cls, exc: CMSError) -> Self:
+        """The payload saying why ``exc`` stopped the mutation: its errors, every other field
+        at its default (null)."""
+        payload = cls()
+        payload.errors = user_errors(exc)
+        return payload
+
+
+def failures_as(
+    payload: type[PayloadT], expected: tuple[type[CMSError], ...]
+) -> Callable[
+    [Callable[Params, Awaitable[PayloadT]]], Callable[Params, Coroutine[Any, Any, PayloadT]]
+]:
+    """Resolve to ``payload.failure(exc)`` when the resolver raises one of ``expected``.
+
+    Anything else propagates as a top-level error. That includes the ``PermissionDenied`` of a
+    per-object check, which can only run once the object is loaded, inside the service (an
+    AUTHOR editing someone else's post): it reaches the client as a FORBIDDEN error, like the
+    checks of the permission classes, never as data. ``functools.wraps`` keeps the resolver's
+    name, docstring, annotations and (through ``__wrapped__``) signature, which is all
+    Strawberry reads to build the field and its arguments.
+    """
+
+    def decorate(
+        resolver: Callable[Params, Awaitable[PayloadT]],
+    ) -> Callable[Params, Coroutine[Any, Any, PayloadT]]:
+        @functools.wraps(resolver)
+        async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> PayloadT:
+            try:
+                return await resolver(*args, **kwargs)
+            except expected as exc:
+                return payload.failure(exc)
+
+        return resolve
+
+    return decorate

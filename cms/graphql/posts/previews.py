@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from cms.errors import CMSError
 from cms.graphql.context import Info
 from cms.graphql.node import pk_of, to_global_id
 from cms.graphql.pagination import Connection, build_connection
-from cms.graphql.payloads import UserError, payload_errors
+from cms.graphql.payloads import EXPECTED, Payload, UserError, failures_as
 from cms.graphql.permissions import IsAuthenticated
 from cms.models import PreviewToken as PreviewTokenModel
 from cms.services import previews
@@ -80,9 +79,9 @@ class RevokePreviewTokenInput:
 
 
 @strawberry.type
-class RevokePreviewTokenPayload:
-    preview_token: PreviewToken | None
-    errors: list[UserError]
+class RevokePreviewTokenPayload(Payload):
+    preview_token: PreviewToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -91,13 +90,11 @@ class PreviewTokenMutations:
         description="Stop a preview token from working, at once. Needs the right to edit its post.",
         permission_classes=[IsAuthenticated],
     )
+    @failures_as(RevokePreviewTokenPayload, EXPECTED)
     async def revoke_preview_token(
         self, info: Info, input: RevokePreviewTokenInput
     ) -> RevokePreviewTokenPayload:
-        try:
-            token = await previews.revoke_preview_token(
-                info.context.viewer, token_id=pk_of(input.id, "PreviewToken")
-            )
-        except CMSError as exc:
-            return RevokePreviewTokenPayload(preview_token=None, errors=payload_errors(exc))
-        return RevokePreviewTokenPayload(preview_token=PreviewToken.from_model(token), errors=[])
+        token = await previews.revoke_preview_token(
+            info.context.viewer, token_id=pk_of(input.id, "PreviewToken")
+        )
+        return RevokePreviewTokenPayload(preview_token=PreviewToken.from_model(token))
