@@ -22,19 +22,10 @@ from typing import Any, ParamSpec, Self, TypeVar
 
 import strawberry
 
-from cms.errors import (
-    CMSError,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-    ServiceUnavailable,
-    Throttled,
-    Unauthenticated,
-)
+from cms.errors import CMSError, Conflict, InvalidInput, NotFound, ServiceUnavailable, Throttled
 from cms.services.validation import ValidationFailed
 
-__all__ = ["EXPECTED", "Payload", "UserError", "failures_as", "payload_errors", "user_errors"]
+__all__ = ["EXPECTED", "Payload", "UserError", "failures_as", "user_errors"]
 
 Params = ParamSpec("Params")
 PayloadT = TypeVar("PayloadT", bound="Payload")
@@ -62,18 +53,6 @@ def user_errors(exc: CMSError) -> list[UserError]:
         UserError(code=problem.code, field=problem.field, message=problem.message)
         for problem in problems
     ]
-
-
-def payload_errors(exc: CMSError) -> list[UserError]:
-    """Like ``user_errors``, but re-raises credential failures found inside a service.
-
-    A per-object check (an AUTHOR editing someone else's post) can only run once the object is
-    loaded, inside the service; its ``PermissionDenied`` must still reach the client as a
-    top-level FORBIDDEN error, like the checks of the permission classes, never as data.
-    """
-    if isinstance(exc, Unauthenticated | PermissionDenied):
-        raise exc
-    return user_errors(exc)
 
 
 class Payload:
