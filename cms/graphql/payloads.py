@@ -25,7 +25,7 @@ import strawberry
 from cms.errors import CMSError, Conflict, InvalidInput, NotFound, ServiceUnavailable, Throttled
 from cms.services.validation import ValidationFailed
 
-__all__ = ["EXPECTED", "Payload", "UserError", "failures_as", "user_errors"]
+__all__ = ["EXPECTED", "Payload", "UserError", "failures_as"]
 
 Params = ParamSpec("Params")
 PayloadT = TypeVar("PayloadT", bound="Payload")
@@ -46,30 +46,27 @@ class UserError:
     message: str = strawberry.field(description="For people; may change between releases.")
 
 
-def user_errors(exc: CMSError) -> list[UserError]:
-    """The payload errors ``exc`` stands for: one per problem it carries."""
-    problems = exc.problems if isinstance(exc, ValidationFailed) else [exc]
-    return [
-        UserError(code=problem.code, field=problem.field, message=problem.message)
-        for problem in problems
-    ]
-
-
 class Payload:
-    """Base of the mutation payloads (not a GraphQL type itself): how one says "failed".
+    """Base of the mutation payloads: gives each one ``failure(exc)``.
 
-    Each payload declares its own ``errors`` field, last or where the schema has it; every
-    field of a payload has a default, so that a failure is the errors and nothing else.
+    Not a GraphQL type, and ``errors`` is only annotated here: each payload declares the field
+    itself, so that it stays where the schema has it (a base type's fields would come first).
+    Every field of a payload needs a default, since ``failure`` sets ``errors`` alone
+    (``tests/graphql/test_payloads.py`` builds the failure of each).
     """
 
     errors: list[UserError]
 
     @classmethod
     def failure(cls, exc: CMSError) -> Self:
-        """The payload saying why ``exc`` stopped the mutation: its errors, every other field
-        at its default (null)."""
+        """The payload saying why ``exc`` stopped the mutation: one error per problem it
+        carries, every other field at its default (null)."""
+        problems = exc.problems if isinstance(exc, ValidationFailed) else [exc]
         payload = cls()
-        payload.errors = user_errors(exc)
+        payload.errors = [
+            UserError(code=problem.code, field=problem.field, message=problem.message)
+            for problem in problems
+        ]
         return payload
 
 

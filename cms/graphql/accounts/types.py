@@ -15,7 +15,7 @@ from cms.graphql.authors.types import Author
 from cms.graphql.context import Info
 from cms.graphql.node import to_global_id
 from cms.graphql.pagination import Connection, build_connection
-from cms.graphql.payloads import UserError
+from cms.graphql.payloads import Payload, UserError
 from cms.graphql.permissions import require
 from cms.models import ApiToken as ApiTokenModel
 from cms.models import Author as AuthorModel
@@ -177,56 +177,59 @@ class ApiToken:
 
 
 @strawberry.type
-class LoginPayload:
+class LoginPayload(Payload):
     token: str | None = strawberry.field(
-        description="The session's bearer token: send it as `Authorization: Bearer <token>`."
+        default=None,
+        description="The session's bearer token: send it as `Authorization: Bearer <token>`.",
     )
-    expires_at: datetime | None = strawberry.field(description="When the session ends.")
-    viewer: Me | None
-    errors: list[UserError]
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the session ends."
+    )
+    viewer: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class LogoutPayload:
-    errors: list[UserError]
+class LogoutPayload(Payload):
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class CreateApiTokenPayload:
+class CreateApiTokenPayload(Payload):
     token: str | None = strawberry.field(
-        description="The token's secret. Shown only here, once: store it now."
+        default=None, description="The token's secret. Shown only here, once: store it now."
     )
-    api_token: ApiToken | None
-    errors: list[UserError]
+    api_token: ApiToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class RevokeApiTokenPayload:
-    api_token: ApiToken | None
-    errors: list[UserError]
+class RevokeApiTokenPayload(Payload):
+    api_token: ApiToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class UserPayload:
-    user: User | None
-    errors: list[UserError]
+class UserPayload(Payload):
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class UpdateProfilePayload:
-    me: Me | None
-    errors: list[UserError]
+class UpdateProfilePayload(Payload):
+    me: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ChangePasswordPayload:
+class ChangePasswordPayload(Payload):
     ended_sessions: int | None = strawberry.field(
-        description="How many of your other sessions the change ended."
+        default=None, description="How many of your other sessions the change ended."
     )
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class RevokeSessionPayload:
-    session: Session | None
-    errors: list[UserError]
+class RevokeSessionPayload(Payload):
+    session: Session | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
