@@ -17,6 +17,7 @@ from cms.graphql.node import to_global_id
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.payloads import Payload, UserError
 from cms.graphql.permissions import require
+from cms.graphql.rows import from_row
 from cms.models import ApiToken as ApiTokenModel
 from cms.models import Author as AuthorModel
 from cms.services import sessions
@@ -45,13 +46,10 @@ class Me:
 
     @classmethod
     def from_model(cls, author: AuthorModel, *, permissions: frozenset[Permission]) -> Me:
-        return cls(
+        return from_row(
+            cls,
+            author,
             id=to_global_id("Author", author.id),
-            name=author.name,
-            slug=author.slug,
-            email=author.email,
-            role=author.role,
-            bio=author.bio,
             permissions=_permissions(permissions),
         )
 
@@ -76,13 +74,10 @@ class Session:
 
     @classmethod
     def from_model(cls, token: ApiTokenModel, *, current_token_id: int | None) -> Session:
-        return cls(
+        return from_row(
+            cls,
+            token,
             id=to_global_id("Session", token.id),
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            user_agent=token.user_agent,
-            client_address=token.client_address,
             current=token.id == current_token_id,
         )
 
@@ -127,17 +122,7 @@ class User:
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> User:
-        return cls(
-            id=to_global_id("Author", author.id),
-            pk=author.id,
-            name=author.name,
-            slug=author.slug,
-            email=author.email,
-            role=author.role,
-            bio=author.bio,
-            is_active=author.is_active,
-            created_at=author.created_at,
-        )
+        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)
 
 
 @strawberry.type(description="A credential for scripts and services. Its secret is never shown.")
@@ -163,16 +148,8 @@ class ApiToken:
 
     @classmethod
     def from_model(cls, token: ApiTokenModel) -> ApiToken:
-        return cls(
-            id=to_global_id("ApiToken", token.id),
-            author_id=token.author_id,
-            name=token.name,
-            prefix=token.prefix,
-            scopes=_permissions(token.scopes),
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            revoked_at=token.revoked_at,
+        return from_row(
+            cls, token, id=to_global_id("ApiToken", token.id), scopes=_permissions(token.scopes)
         )
 
 

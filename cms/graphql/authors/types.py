@@ -8,6 +8,7 @@ from cms.graphql.node import Node, to_global_id
 from cms.graphql.pagination import Connection
 from cms.graphql.posts.queries import resolve_posts
 from cms.graphql.posts.types import Post
+from cms.graphql.rows import from_row
 from cms.models import Author as AuthorModel
 
 
@@ -24,10 +25,4 @@ class Author(Node):
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> Author:
-        return cls(
-            id=to_global_id("Author", author.id),
-            pk=author.id,
-            name=author.name,
-            slug=author.slug,
-            bio=author.bio,
-        )
+        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)

@@ -17,6 +17,7 @@ from cms.graphql.node import pk_of, to_global_id
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.payloads import EXPECTED, Payload, UserError, failures_as
 from cms.graphql.permissions import IsAuthenticated
+from cms.graphql.rows import from_row
 from cms.models import PreviewToken as PreviewTokenModel
 from cms.services import previews
 from cms.services.pagination import SortKey
@@ -48,13 +49,7 @@ class PreviewToken:
 
     @classmethod
     def from_model(cls, token: PreviewTokenModel) -> PreviewToken:
-        return cls(
-            id=to_global_id("PreviewToken", token.id),
-            created_by_id=token.created_by_id,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-        )
+        return from_row(cls, token, id=to_global_id("PreviewToken", token.id))
 
 
 async def resolve_preview_tokens(

@@ -16,6 +16,7 @@ from cms.graphql.pagination import Connection
 from cms.graphql.posts.enums import PostStatus
 from cms.graphql.posts.previews import PreviewToken, resolve_preview_tokens
 from cms.graphql.posts.revisions import Revision, resolve_revisions
+from cms.graphql.rows import from_row
 from cms.models import Post as PostModel
 from cms.models import Section as SectionModel
 from cms.services.time_travel import PastContent
@@ -54,14 +55,11 @@ class Section(Node):
 
     @classmethod
     def from_model(cls, section: SectionModel) -> Section:
-        return cls(
+        return from_row(
+            cls,
+            section,
             id=to_global_id("Section", section.id),
             pk=section.id,
-            post_id=section.post_id,
-            position=section.position,
-            heading=section.heading,
-            anchor=section.anchor,
-            body=section.body,
             # NULL only if some write path forgot to render (a bug): rendered on demand then.
             stored=None
             if section.html is None or section.plain_text is None
@@ -159,17 +157,4 @@ class Post(Node):
 
     @classmethod
     def from_model(cls, post: PostModel) -> Post:
-        return cls(
-            id=to_global_id("Post", post.id),
-            pk=post.id,
-            author_id=post.author_id,
-            slug=post.slug,
-            title=post.title,
-            excerpt=post.excerpt,
-            status=post.status,
-            published_at=post.published_at,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-            version=post.version,
-            deleted_at=post.deleted_at,
-        )
+        return from_row(cls, post, id=to_global_id("Post", post.id), pk=post.id)

@@ -9,6 +9,7 @@ from cms.graphql.node import Node, to_global_id
 from cms.graphql.pagination import Connection
 from cms.graphql.posts.queries import resolve_posts
 from cms.graphql.posts.types import Post
+from cms.graphql.rows import from_row
 from cms.models import Tag as TagModel
 
 
@@ -29,10 +30,4 @@ class Tag(Node):
 
     @classmethod
     def from_model(cls, tag: TagModel) -> Tag:
-        return cls(
-            id=to_global_id("Tag", tag.id),
-            pk=tag.id,
-            name=tag.name,
-            slug=tag.slug,
-            description=tag.description,
-        )
+        return from_row(cls, tag, id=to_global_id("Tag", tag.id), pk=tag.id)
