@@ -94,8 +94,6 @@ async def resolve_sessions(
         convert=lambda token: Session.from_model(token, current_token_id=viewer.token_id),
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
 
 

@@ -63,8 +63,6 @@ async def resolve_preview_tokens(
         convert=PreviewToken.from_model,
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
 
 

@@ -108,8 +108,6 @@ async def resolve_revisions(
         convert=lambda revision: revision,
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
     # Their section bodies are stored apart, once each: one more query for the whole page.
     snapshots = await load_snapshots([edge.node for edge in page.edges])
