@@ -3,6 +3,7 @@
 Expected failures come back as payload ``errors``; a failed login is one of them
 (UNAUTHENTICATED, with one message whatever went wrong, or THROTTLED). Every other mutation
 checks credentials first and reports missing or insufficient ones as top-level errors.
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 ``Me`` and ``User`` show an author's private details (email, role), which the public ``Author``
 type never does. Their ``id`` is the author's global id, so ``node(id:)`` finds the public side.
+The payloads at the end are alike in shape on purpose; see ``cms.graphql.payloads``.
 """
 
 from __future__ import annotations

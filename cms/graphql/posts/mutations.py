@@ -1,7 +1,8 @@
 """Mutations on posts: create, update, trash and restore, publish, revisions and previews.
 
 Resolvers only translate: global ids to keys, inputs to service arguments, results and
-expected failures to payloads. The rules live in ``cms.services``.
+expected failures to payloads. The rules live in ``cms.services``. Resolvers are alike in
+shape on purpose; see ``cms.graphql.payloads``.
 """
 
 from __future__ import annotations

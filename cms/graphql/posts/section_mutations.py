@@ -1,6 +1,7 @@
 """Mutations on one section of a post: add, update, move, delete.
 
 Each changes the post: it takes the post's ``expectedVersion`` and bumps its version.
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
 """
 
 from __future__ import annotations

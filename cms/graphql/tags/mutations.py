@@ -1,4 +1,7 @@
-"""Mutations on tags (``tags.manage``: editors and admins): create, update, delete, merge."""
+"""Mutations on tags (``tags.manage``: editors and admins): create, update, delete, merge.
+
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Mutations on webhooks (``webhooks.manage``): create, update, delete, redeliver."""
+"""Mutations on webhooks (``webhooks.manage``): create, update, delete, redeliver.
+
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
+"""
 
 from __future__ import annotations
 
