@@ -50,15 +50,17 @@ async def build_connection(
     convert: Callable[[ModelT], NodeT],
     first: int | None,
     after: str | None,
-    last: int | None,
-    before: str | None,
 ) -> Connection[NodeT]:
-    """Validate the page arguments, read the page, and wrap it as a connection."""
+    """Validate the page arguments, read the page, and wrap it as a connection.
+
+    The lists built here page forwards only (``posts``, which also pages backwards, builds its
+    own request in ``cms.graphql.posts.queries``).
+    """
     request = PageRequest.from_args(
         first=first,
         after=after,
-        last=last,
-        before=before,
+        last=None,
+        before=None,
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
         sort_key=sort_key,

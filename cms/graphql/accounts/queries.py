@@ -48,8 +48,6 @@ class AccountQueries:
             convert=ApiToken.from_model,
             first=first,
             after=after,
-            last=None,
-            before=None,
         )
 
     @strawberry.field(

@@ -2,6 +2,7 @@
 
 ``Me`` and ``User`` show an author's private details (email, role), which the public ``Author``
 type never does. Their ``id`` is the author's global id, so ``node(id:)`` finds the public side.
+The payloads at the end are alike in shape on purpose; see ``cms.graphql.payloads``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from cms.graphql.accounts.enums import Permission, Role
 from cms.graphql.context import Info
 from cms.graphql.node import to_global_id
 from cms.graphql.pagination import Connection, build_connection
-from cms.graphql.payloads import UserError
+from cms.graphql.payloads import Payload, UserError
 from cms.graphql.permissions import require
 from cms.graphql.posts.types import Author
+from cms.graphql.rows import from_row
 from cms.models import ApiToken as ApiTokenModel
 from cms.models import Author as AuthorModel
 from cms.services import sessions
@@ -45,13 +47,10 @@ class Me:
 
     @classmethod
     def from_model(cls, author: AuthorModel, *, permissions: frozenset[Permission]) -> Me:
-        return cls(
+        return from_row(
+            cls,
+            author,
             id=to_global_id("Author", author.id),
-            name=author.name,
-            slug=author.slug,
-            email=author.email,
-            role=author.role,
-            bio=author.bio,
             permissions=_permissions(permissions),
         )
 
@@ -76,13 +75,10 @@ class Session:
 
     @classmethod
     def from_model(cls, token: ApiTokenModel, *, current_token_id: int | None) -> Session:
-        return cls(
+        return from_row(
+            cls,
+            token,
             id=to_global_id("Session", token.id),
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            user_agent=token.user_agent,
-            client_address=token.client_address,
             current=token.id == current_token_id,
         )
 
@@ -99,8 +95,6 @@ async def resolve_sessions(
         convert=lambda token: Session.from_model(token, current_token_id=viewer.token_id),
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
 
 
@@ -127,17 +121,7 @@ class User:
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> User:
-        return cls(
-            id=to_global_id("Author", author.id),
-            pk=author.id,
-            name=author.name,
-            slug=author.slug,
-            email=author.email,
-            role=author.role,
-            bio=author.bio,
-            is_active=author.is_active,
-            created_at=author.created_at,
-        )
+        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)
 
 
 @strawberry.type(description="A credential for scripts and services. Its secret is never shown.")
@@ -163,70 +147,65 @@ class ApiToken:
 
     @classmethod
     def from_model(cls, token: ApiTokenModel) -> ApiToken:
-        return cls(
-            id=to_global_id("ApiToken", token.id),
-            author_id=token.author_id,
-            name=token.name,
-            prefix=token.prefix,
-            scopes=_permissions(token.scopes),
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            revoked_at=token.revoked_at,
+        return from_row(
+            cls, token, id=to_global_id("ApiToken", token.id), scopes=_permissions(token.scopes)
         )
 
 
 @strawberry.type
-class LoginPayload:
+class LoginPayload(Payload):
     token: str | None = strawberry.field(
-        description="The session's bearer token: send it as `Authorization: Bearer <token>`."
+        default=None,
+        description="The session's bearer token: send it as `Authorization: Bearer <token>`.",
     )
-    expires_at: datetime | None = strawberry.field(description="When the session ends.")
-    viewer: Me | None
-    errors: list[UserError]
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the session ends."
+    )
+    viewer: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class LogoutPayload:
-    errors: list[UserError]
+class LogoutPayload(Payload):
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class CreateApiTokenPayload:
+class CreateApiTokenPayload(Payload):
     token: str | None = strawberry.field(
-        description="The token's secret. Shown only here, once: store it now."
+        default=None, description="The token's secret. Shown only here, once: store it now."
     )
-    api_token: ApiToken | None
-    errors: list[UserError]
+    api_token: ApiToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class RevokeApiTokenPayload:
-    api_token: ApiToken | None
-    errors: list[UserError]
+class RevokeApiTokenPayload(Payload):
+    api_token: ApiToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class UserPayload:
-    user: User | None
-    errors: list[UserError]
+class UserPayload(Payload):
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class UpdateProfilePayload:
-    me: Me | None
-    errors: list[UserError]
+class UpdateProfilePayload(Payload):
+    me: Me | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ChangePasswordPayload:
+class ChangePasswordPayload(Payload):
     ended_sessions: int | None = strawberry.field(
-        description="How many of your other sessions the change ended."
+        default=None, description="How many of your other sessions the change ended."
     )
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class RevokeSessionPayload:
-    session: Session | None
-    errors: list[UserError]
+class RevokeSessionPayload(Payload):
+    session: Session | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

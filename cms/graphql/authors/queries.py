@@ -31,6 +31,4 @@ class AuthorQueries:
             convert=Author.from_model,
             first=first,
             after=after,
-            last=None,
-            before=None,
         )

@@ -14,9 +14,10 @@ import strawberry
 
 from cms.errors import CMSError
 from cms.graphql.context import Info
-from cms.graphql.payloads import UserError, current_version, payload_errors
+from cms.graphql.payloads import Payload, UserError
 from cms.graphql.posts.types import Post, Section
 from cms.models import Post as PostModel
+from cms.services.editing import VersionConflict
 
 
 def written(info: Info, post: PostModel) -> Post:
@@ -33,7 +34,7 @@ def written(info: Info, post: PostModel) -> Post:
 
 
 @strawberry.type
-class PostPayload:
+class PostPayload(Payload):
     post: Post | None = strawberry.field(
         default=None, description="The post after the change; null if nothing was written."
     )
@@ -45,7 +46,10 @@ class PostPayload:
 
     @classmethod
     def failure(cls, exc: CMSError) -> Self:
-        return cls(errors=payload_errors(exc), current_version=current_version(exc))
+        payload = super().failure(exc)
+        if isinstance(exc, VersionConflict):
+            payload.current_version = exc.current_version
+        return payload
 
 
 @strawberry.type
@@ -111,7 +115,7 @@ class DeleteSectionPayload(SectionPayload):
 
 
 @strawberry.type
-class CreatePreviewTokenPayload:
+class CreatePreviewTokenPayload(Payload):
     token: str | None = strawberry.field(
         default=None,
         description="Send it as the `X-Preview-Token` header. Shown only this once.",
@@ -119,7 +123,3 @@ class CreatePreviewTokenPayload:
     expires_at: datetime | None = None
     post: Post | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def failure(cls, exc: CMSError) -> Self:
-        return cls(errors=payload_errors(exc))

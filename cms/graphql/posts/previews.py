@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import strawberry
 
-from cms.errors import CMSError
 from cms.graphql.context import Info
 from cms.graphql.node import pk_of
-from cms.graphql.payloads import UserError, payload_errors
+from cms.graphql.payloads import EXPECTED, Payload, UserError, failures_as
 from cms.graphql.permissions import IsAuthenticated
 from cms.graphql.posts.types import PreviewToken
 from cms.services import previews
@@ -22,9 +21,9 @@ class RevokePreviewTokenInput:
 
 
 @strawberry.type
-class RevokePreviewTokenPayload:
-    preview_token: PreviewToken | None
-    errors: list[UserError]
+class RevokePreviewTokenPayload(Payload):
+    preview_token: PreviewToken | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -33,13 +32,11 @@ class PreviewTokenMutations:
         description="Stop a preview token from working, at once. Needs the right to edit its post.",
         permission_classes=[IsAuthenticated],
     )
+    @failures_as(RevokePreviewTokenPayload, EXPECTED)
     async def revoke_preview_token(
         self, info: Info, input: RevokePreviewTokenInput
     ) -> RevokePreviewTokenPayload:
-        try:
-            token = await previews.revoke_preview_token(
-                info.context.viewer, token_id=pk_of(input.id, "PreviewToken")
-            )
-        except CMSError as exc:
-            return RevokePreviewTokenPayload(preview_token=None, errors=payload_errors(exc))
-        return RevokePreviewTokenPayload(preview_token=PreviewToken.from_model(token), errors=[])
+        token = await previews.revoke_preview_token(
+            info.context.viewer, token_id=pk_of(input.id, "PreviewToken")
+        )
+        return RevokePreviewTokenPayload(preview_token=PreviewToken.from_model(token))

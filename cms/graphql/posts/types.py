@@ -38,6 +38,7 @@ from cms.graphql.posts.lists import (
     read_posts,
 )
 from cms.graphql.posts.revision_diff import RevisionDiff, resolve_revision_diff
+from cms.graphql.rows import from_row
 from cms.models import Author as AuthorModel
 from cms.models import Post as PostModel
 from cms.models import PostStatus as PostStatusModel
@@ -89,14 +90,11 @@ class Section(Node):
 
     @classmethod
     def from_model(cls, section: SectionModel) -> Section:
-        return cls(
+        return from_row(
+            cls,
+            section,
             id=to_global_id("Section", section.id),
             pk=section.id,
-            post_id=section.post_id,
-            position=section.position,
-            heading=section.heading,
-            anchor=section.anchor,
-            body=section.body,
             # NULL only if some write path forgot to render (a bug): rendered on demand then.
             stored=None
             if section.html is None or section.plain_text is None
@@ -178,8 +176,6 @@ async def resolve_revisions(
         convert=lambda revision: revision,
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
     # Their section bodies are stored apart, once each: one more query for the whole page.
     snapshots = await load_snapshots([edge.node for edge in page.edges])
@@ -213,13 +209,7 @@ class PreviewToken:
 
     @classmethod
     def from_model(cls, token: PreviewTokenModel) -> PreviewToken:
-        return cls(
-            id=to_global_id("PreviewToken", token.id),
-            created_by_id=token.created_by_id,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-        )
+        return from_row(cls, token, id=to_global_id("PreviewToken", token.id))
 
 
 async def resolve_preview_tokens(
@@ -233,8 +223,6 @@ async def resolve_preview_tokens(
         convert=PreviewToken.from_model,
         first=first,
         after=after,
-        last=None,
-        before=None,
     )
 
 
@@ -316,20 +304,7 @@ class Post(Node):
 
     @classmethod
     def from_model(cls, post: PostModel) -> Post:
-        return cls(
-            id=to_global_id("Post", post.id),
-            pk=post.id,
-            author_id=post.author_id,
-            slug=post.slug,
-            title=post.title,
-            excerpt=post.excerpt,
-            status=post.status,
-            published_at=post.published_at,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-            version=post.version,
-            deleted_at=post.deleted_at,
-        )
+        return from_row(cls, post, id=to_global_id("Post", post.id), pk=post.id)
 
 
 @strawberry.type(description="A tag groups posts on one subject.")
@@ -368,13 +343,7 @@ class Tag(Node):
 
     @classmethod
     def from_model(cls, tag: TagModel) -> Tag:
-        return cls(
-            id=to_global_id("Tag", tag.id),
-            pk=tag.id,
-            name=tag.name,
-            slug=tag.slug,
-            description=tag.description,
-        )
+        return from_row(cls, tag, id=to_global_id("Tag", tag.id), pk=tag.id)
 
 
 @strawberry.type(description="Someone who writes posts.")
@@ -409,13 +378,7 @@ class Author(Node):
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> Author:
-        return cls(
-            id=to_global_id("Author", author.id),
-            pk=author.id,
-            name=author.name,
-            slug=author.slug,
-            bio=author.bio,
-        )
+        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)
 
 
 def past_sections(post_pk: int, past: PastContent) -> list[Section]:

@@ -1,15 +1,15 @@
-"""Mutations on tags (``tags.manage``: editors and admins): create, update, delete, merge."""
+"""Mutations on tags (``tags.manage``: editors and admins): create, update, delete, merge.
+
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
+"""
 
 from __future__ import annotations
 
-from typing import Self
-
 import strawberry
 
-from cms.errors import CMSError
 from cms.graphql.context import Info
 from cms.graphql.node import pk_of
-from cms.graphql.payloads import UserError, payload_errors
+from cms.graphql.payloads import EXPECTED, Payload, UserError, failures_as
 from cms.graphql.permissions import require
 from cms.graphql.posts.types import Tag
 from cms.permissions import Permission
@@ -47,13 +47,9 @@ class MergeTagsInput:
 
 
 @strawberry.type
-class TagPayload:
+class TagPayload(Payload):
     tag: Tag | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def failure(cls, exc: CMSError) -> Self:
-        return cls(errors=payload_errors(exc))
 
 
 @strawberry.type
@@ -72,7 +68,7 @@ class MergeTagsPayload(TagPayload):
 
 
 @strawberry.type
-class DeleteTagPayload:
+class DeleteTagPayload(Payload):
     deleted_id: strawberry.ID | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -87,44 +83,38 @@ def _forget_tags(info: Info) -> None:
 @strawberry.type
 class TagMutations:
     @strawberry.mutation(permission_classes=[MANAGE], description="Create a tag.")
+    @failures_as(CreateTagPayload, EXPECTED)
     async def create_tag(self, info: Info, input: CreateTagInput) -> CreateTagPayload:
-        try:
-            tag = await tags.create_tag(
-                info.context.viewer,
-                name=input.name,
-                slug=input.slug,
-                description=input.description,
-            )
-        except CMSError as exc:
-            return CreateTagPayload.failure(exc)
+        tag = await tags.create_tag(
+            info.context.viewer,
+            name=input.name,
+            slug=input.slug,
+            description=input.description,
+        )
         _forget_tags(info)
         return CreateTagPayload(tag=Tag.from_model(tag))
 
     @strawberry.mutation(
         permission_classes=[MANAGE], description="Rename a tag or change its slug."
     )
+    @failures_as(UpdateTagPayload, EXPECTED)
     async def update_tag(self, info: Info, input: UpdateTagInput) -> UpdateTagPayload:
-        try:
-            tag = await tags.update_tag(
-                info.context.viewer,
-                tag_id=pk_of(input.id, "Tag"),
-                name=input.name,
-                slug=input.slug,
-                description=input.description,
-            )
-        except CMSError as exc:
-            return UpdateTagPayload.failure(exc)
+        tag = await tags.update_tag(
+            info.context.viewer,
+            tag_id=pk_of(input.id, "Tag"),
+            name=input.name,
+            slug=input.slug,
+            description=input.description,
+        )
         _forget_tags(info)
         return UpdateTagPayload(tag=Tag.from_model(tag))
 
     @strawberry.mutation(
         permission_classes=[MANAGE], description="Delete a tag; its posts simply lose it."
     )
+    @failures_as(DeleteTagPayload, EXPECTED)
     async def delete_tag(self, info: Info, input: DeleteTagInput) -> DeleteTagPayload:
-        try:
-            await tags.delete_tag(info.context.viewer, tag_id=pk_of(input.id, "Tag"))
-        except CMSError as exc:
-            return DeleteTagPayload(errors=payload_errors(exc))
+        await tags.delete_tag(info.context.viewer, tag_id=pk_of(input.id, "Tag"))
         _forget_tags(info)
         return DeleteTagPayload(deleted_id=input.id)
 
@@ -132,14 +122,12 @@ class TagMutations:
         permission_classes=[MANAGE],
         description="Move every post of `source` to `target`, then delete `source`.",
     )
+    @failures_as(MergeTagsPayload, EXPECTED)
     async def merge_tags(self, info: Info, input: MergeTagsInput) -> MergeTagsPayload:
-        try:
-            tag = await tags.merge_tags(
-                info.context.viewer,
-                source_id=pk_of(input.source, "Tag", field="source"),
-                target_id=pk_of(input.target, "Tag", field="target"),
-            )
-        except CMSError as exc:
-            return MergeTagsPayload.failure(exc)
+        tag = await tags.merge_tags(
+            info.context.viewer,
+            source_id=pk_of(input.source, "Tag", field="source"),
+            target_id=pk_of(input.target, "Tag", field="target"),
+        )
         _forget_tags(info)
         return MergeTagsPayload(tag=Tag.from_model(tag))

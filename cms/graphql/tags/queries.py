@@ -33,6 +33,4 @@ class TagQueries:
             convert=Tag.from_model,
             first=first,
             after=after,
-            last=None,
-            before=None,
         )

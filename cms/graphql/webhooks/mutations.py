@@ -1,15 +1,15 @@
-"""Mutations on webhooks (``webhooks.manage``): create, update, delete, redeliver."""
+"""Mutations on webhooks (``webhooks.manage``): create, update, delete, redeliver.
+
+Resolvers are alike in shape on purpose; see ``cms.graphql.payloads``.
+"""
 
 from __future__ import annotations
 
-from typing import Self
-
 import strawberry
 
-from cms.errors import CMSError
 from cms.graphql.context import Info
 from cms.graphql.node import pk_of
-from cms.graphql.payloads import UserError, payload_errors
+from cms.graphql.payloads import EXPECTED, Payload, UserError, failures_as
 from cms.graphql.permissions import require
 from cms.graphql.webhooks.loaders import AttemptsByDeliveryIdLoader
 from cms.graphql.webhooks.types import Webhook, WebhookDelivery, WebhookEvent
@@ -55,13 +55,9 @@ class RedeliverInput:
 
 
 @strawberry.type
-class WebhookPayload:
+class WebhookPayload(Payload):
     webhook: Webhook | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def failure(cls, exc: CMSError) -> Self:
-        return cls(errors=payload_errors(exc))
 
 
 @strawberry.type
@@ -75,13 +71,13 @@ class UpdateWebhookPayload(WebhookPayload):
 
 
 @strawberry.type
-class DeleteWebhookPayload:
+class DeleteWebhookPayload(Payload):
     deleted_id: strawberry.ID | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class RedeliverPayload:
+class RedeliverPayload(Payload):
     delivery: WebhookDelivery | None = strawberry.field(
         default=None, description="The new delivery, due now."
     )
@@ -95,61 +91,53 @@ def _policy(info: Info) -> UrlPolicy:
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation(permission_classes=[MANAGE], description="Create an active webhook.")
+    @failures_as(CreateWebhookPayload, EXPECTED)
     async def create_webhook(self, info: Info, input: CreateWebhookInput) -> CreateWebhookPayload:
-        try:
-            webhook = await manage.create_webhook(
-                info.context.viewer,
-                url=input.url,
-                events=input.events,
-                secret=input.secret,
-                policy=_policy(info),
-            )
-        except CMSError as exc:
-            return CreateWebhookPayload.failure(exc)
+        webhook = await manage.create_webhook(
+            info.context.viewer,
+            url=input.url,
+            events=input.events,
+            secret=input.secret,
+            policy=_policy(info),
+        )
         return CreateWebhookPayload(webhook=Webhook.from_model(webhook))
 
     @strawberry.mutation(
         permission_classes=[MANAGE],
         description="Change a webhook's URL, events or secret; enable or disable it.",
     )
+    @failures_as(UpdateWebhookPayload, EXPECTED)
     async def update_webhook(self, info: Info, input: UpdateWebhookInput) -> UpdateWebhookPayload:
-        try:
-            webhook = await manage.update_webhook(
-                info.context.viewer,
-                webhook_id=pk_of(input.id, "Webhook"),
-                policy=_policy(info),
-                url=input.url,
-                events=input.events,
-                secret=input.secret,
-                active=input.active,
-            )
-        except CMSError as exc:
-            return UpdateWebhookPayload.failure(exc)
+        webhook = await manage.update_webhook(
+            info.context.viewer,
+            webhook_id=pk_of(input.id, "Webhook"),
+            policy=_policy(info),
+            url=input.url,
+            events=input.events,
+            secret=input.secret,
+            active=input.active,
+        )
         return UpdateWebhookPayload(webhook=Webhook.from_model(webhook))
 
     @strawberry.mutation(
         permission_classes=[MANAGE],
         description="Delete a webhook and its delivery log; unsent deliveries are dropped.",
     )
+    @failures_as(DeleteWebhookPayload, EXPECTED)
     async def delete_webhook(self, info: Info, input: DeleteWebhookInput) -> DeleteWebhookPayload:
-        try:
-            await manage.delete_webhook(info.context.viewer, webhook_id=pk_of(input.id, "Webhook"))
-        except CMSError as exc:
-            return DeleteWebhookPayload(errors=payload_errors(exc))
+        await manage.delete_webhook(info.context.viewer, webhook_id=pk_of(input.id, "Webhook"))
         return DeleteWebhookPayload(deleted_id=input.id)
 
     @strawberry.mutation(
         permission_classes=[MANAGE],
         description="Send a delivery's payload again, as a new delivery due now.",
     )
+    @failures_as(RedeliverPayload, EXPECTED)
     async def redeliver(self, info: Info, input: RedeliverInput) -> RedeliverPayload:
-        try:
-            delivery = await manage.redeliver(
-                info.context.viewer,
-                delivery_id=pk_of(input.delivery_id, "WebhookDelivery", field="deliveryId"),
-            )
-        except CMSError as exc:
-            return RedeliverPayload(errors=payload_errors(exc))
+        delivery = await manage.redeliver(
+            info.context.viewer,
+            delivery_id=pk_of(input.delivery_id, "WebhookDelivery", field="deliveryId"),
+        )
         return RedeliverPayload(
             delivery=WebhookDelivery.from_model(delivery, AttemptsByDeliveryIdLoader())
         )

@@ -34,8 +34,6 @@ class WebhookQueries:
             convert=Webhook.from_model,
             first=first,
             after=after,
-            last=None,
-            before=None,
         )
 
     @strawberry.field(
@@ -59,6 +57,4 @@ class WebhookQueries:
             convert=partial(WebhookDelivery.from_model, loader=AttemptsByDeliveryIdLoader()),
             first=first,
             after=after,
-            last=None,
-            before=None,
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from cms.graphql.node import to_global_id
+from cms.graphql.rows import from_row
 from cms.graphql.webhooks.loaders import AttemptsByDeliveryIdLoader
 from cms.models import DeliveryStatus as DeliveryStatusModel
 from cms.models import Webhook as WebhookModel
@@ -43,16 +44,13 @@ class Webhook:
 
     @classmethod
     def from_model(cls, webhook: WebhookModel) -> Webhook:
-        return cls(
+        return from_row(
+            cls,
+            webhook,
             id=to_global_id("Webhook", webhook.id),
-            url=webhook.url,
             events=[WebhookEventModel(event) for event in webhook.events],
             active=webhook.is_active,
-            consecutive_failures=webhook.consecutive_failures,
-            disabled_at=webhook.disabled_at,
             disabled_reason=webhook.disabled_reason or None,
-            created_at=webhook.created_at,
-            updated_at=webhook.updated_at,
         )
 
 
@@ -67,12 +65,7 @@ class WebhookAttempt:
 
     @classmethod
     def from_model(cls, attempt: WebhookAttemptModel) -> WebhookAttempt:
-        return cls(
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            duration_ms=attempt.duration_ms,
-            error=attempt.error or None,
-        )
+        return from_row(cls, attempt, error=attempt.error or None)
 
 
 @strawberry.type(description="One event for one webhook, and how sending it went.")
@@ -109,20 +102,15 @@ class WebhookDelivery:
         cls, delivery: WebhookDeliveryModel, loader: AttemptsByDeliveryIdLoader
     ) -> WebhookDelivery:
         pending = delivery.status is DeliveryStatusModel.PENDING
-        return cls(
+        return from_row(
+            cls,
+            delivery,
             pk=delivery.id,
             attempts_loader=loader,
             id=to_global_id("WebhookDelivery", delivery.id),
-            uid=delivery.uid,
             webhook_id=to_global_id("Webhook", delivery.webhook_id),
             event=WebhookEventModel(delivery.event),
-            event_id=delivery.event_id,
-            status=delivery.status,
-            attempts=delivery.attempts,
-            created_at=delivery.created_at,
             next_attempt_at=delivery.next_attempt_at if pending else None,
-            delivered_at=delivery.delivered_at,
-            last_status_code=delivery.last_status_code,
             last_error=delivery.last_error or None,
             payload=delivery.body,
             redelivery_of=(
