@@ -6,14 +6,15 @@
 1. Builds W1 (``generate_content(posts=2000, tags=20, authors=10, sections=5, seed=1)``) into a
    temporary SQLite file (or a fresh PostgreSQL database beside the one named).
 2. Counts the SQL statements of one headline request in-process, per mode.
-3. Starts each server in a subprocess (uvicorn, one worker, access log off): the CMS with the
+3. Copies the rows into the fastest baseline's own schema (``bench/fast_schema.py``).
+4. Starts each server in a subprocess (uvicorn, one worker, access log off): the CMS with the
    cache off (compiled reads on, and off when the setting exists), the CMS with the cache on,
-   and ``bench/baseline.py``.
-4. Loads them in turn, ``--rounds`` times over (so that a noisy minute hurts every mode alike),
+   ``bench/fastest.py`` (the reference) and ``bench/baseline.py`` (the CMS's own schema).
+5. Loads them in turn, ``--rounds`` times over (so that a noisy minute hurts every mode alike),
    with 16 keep-alive connections for ``--duration`` seconds each, using ``wrk`` when it is
    installed and the bundled asyncio load generator otherwise.
-5. Prints req/s, p50/p99 latency, peak RSS (VmHWM), SQL per request, and each CMS figure as a
-   ratio to the baseline's req/s.
+6. Prints req/s, p50/p99 latency, peak RSS (VmHWM), SQL per request, and each figure as a
+   ratio to the fastest baseline's req/s.
 
 The load generator shares the machine with the server under test: on two cores each gets one.
 """
@@ -340,8 +341,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings["compiled_reads"] = False
         sql[name] = asyncio.run(count_sql(database_url, cms_path, settings))
 
+    print("copying W1 into the fastest baseline's schema ...", flush=True)
+    fast_url = prepare_fast(database_url, workdir)
+    references = {
+        "fastest": {"BENCH_FAST_URL": fast_url},
+        "fastest-dbjson": {"BENCH_FAST_URL": fast_url, "BENCH_FAST_JSON": "database"},
+    }
+
     servers: dict[str, Server] = {}
     try:
+        for name, env in references.items():
+            servers[name] = start(name, "bench.fastest:app", env, workdir, factory=False)
         servers["baseline"] = start(
             "baseline",
             "bench.baseline:app",
@@ -355,12 +365,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
 
         cms = servers["cms-cached"]
-        assert same_data(cms.port, cms_path, servers["baseline"].port, base_path), (
-            "the CMS and the baseline disagree on the headline data"
-        )
+        for name in ("baseline", *references):
+            assert same_data(cms.port, cms_path, servers[name].port, base_path), (
+                f"the CMS and {name} disagree on the headline data"
+            )
         etag = etag_of(cms.port, cms_path)
         modes = [
-            Mode("baseline (3 SQL)", "baseline", base_path, sql=3),
+            Mode("fastest (3 SQL, own schema)", "fastest", base_path, sql=3),
+            Mode("fastest-dbjson (1 SQL)", "fastest-dbjson", base_path, sql=1),
+            Mode("baseline (3 SQL, CMS schema)", "baseline", base_path, sql=3),
             *(Mode(name, name, cms_path, sql=sql[name]) for name in variants),
             Mode("cms-304", "cms-cached", cms_path, {"If-None-Match": etag}, sql=0),
         ]
@@ -398,7 +411,7 @@ def report(
     database_url: str,
 ) -> None:
     base = totals[modes[0].name].rate
-    header = ["mode", "req/s", "p50 ms", "p99 ms", "peak RSS MiB", "SQL/req", "x baseline"]
+    header = ["mode", "req/s", "p50 ms", "p99 ms", "peak RSS MiB", "SQL/req", "x fastest"]
     rows = []
     for mode in modes:
         result = totals[mode.name]
@@ -422,7 +435,7 @@ def report(
         f"{args.rounds} x {args.duration:.0f} s per mode, load by "
         f"{'wrk' if shutil.which('wrk') else 'the bundled asyncio generator'}"
     )
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -450,8 +463,20 @@ def machine() -> str:
     )
 
 
+def prepare_fast(database_url: str, workdir: Path) -> str:
+    """Copy the CMS's rows into the fastest baseline's schema; returns the URL it reads."""
+    from bench.fast_schema import copy_postgres, copy_sqlite
+
+    if database_url.startswith("sqlite://"):
+        fast_file = workdir / "fast.sqlite3"
+        copy_sqlite(Path(database_url.removeprefix("sqlite://")), fast_file)
+        return f"sqlite://{fast_file}"
+    asyncio.run(copy_postgres(database_url))
+    return database_url
+
+
 async def _fresh_postgres(url: str) -> tuple[str, str]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     server = urllib.parse.urlsplit(url)
     name = f"cms_bench_{os.getpid()}"
