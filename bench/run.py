@@ -388,7 +388,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 total.latencies += measured.latencies
                 total.bad += measured.bad
                 print(
-                    f"  round {round_} {mode.name:<24} {measured.rate:8.1f} req/s",
+                    f"  round {round_} {mode.name:<30} {measured.rate:8.1f} req/s"
+                    f"  (load average {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
         report(modes, totals, servers, args, database_url)
