@@ -57,6 +57,11 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU the server process has used (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mib(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         match = re.search(r"VmHWM:\s+(\d+) kB", status)
@@ -78,10 +83,18 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     bad: int = 0
+    # Every response, warm-up included, and the server's CPU time over the same span: CPU per
+    # response hardly moves when other work shares the cores, which req/s does.
+    answered: int = 0
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / self.answered if self.answered else float("nan")
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -230,6 +243,7 @@ async def _connection(
                 length = int(match.group(1))
             if length:
                 await reader.readexactly(length)
+            result.answered += 1
             if now >= record_after:
                 result.requests += 1
                 result.latencies.append(time.perf_counter() - now)
@@ -282,7 +296,7 @@ def load_with_wrk(
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
         return float(match.group(1)) * scale
 
-    result = Result(requests=int(rate * duration), seconds=duration)
+    result = Result(requests=int(rate * duration), seconds=duration, answered=int(rate * duration))
     # wrk reports percentiles, not samples: keep the two that the table shows.
     result.latencies = [ms("50") / 1000, ms("99") / 1000]
     result.percentile = lambda q: ms("50") if q < 0.9 else ms("99")  # type: ignore[method-assign]
@@ -303,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--dbjson",
         action="store_true",
         help="also measure the fastest baseline with the JSON built by the database",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="MODES",
+        help="measure only these comma-separated modes beside the fastest baseline "
+        "(e.g. fastest-dbjson), for more rounds in the same time",
     )
     args = parser.parse_args(argv)
 
@@ -385,12 +405,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             *(Mode(name, name, cms_path, sql=sql[name]) for name in variants),
             Mode("cms-304", "cms-cached", cms_path, {"If-None-Match": etag}, sql=0),
         ]
+        if args.only:
+            # The fastest baseline stays: every ratio is to it.
+            keep = {"fastest", *args.only.split(",")}
+            modes = [mode for mode in modes if mode.server in keep or mode.name in keep]
         totals = {mode.name: Result() for mode in modes}
         for round_ in range(1, args.rounds + 1):
             for mode in modes:
                 port = servers[mode.server].port
+                cpu = servers[mode.server].cpu_seconds()
                 measured = load(port, mode.path, mode.headers, args.duration, args.connections)
+                measured.cpu_seconds = servers[mode.server].cpu_seconds() - cpu
                 total = totals[mode.name]
+                total.answered += measured.answered
+                total.cpu_seconds += measured.cpu_seconds
                 total.requests += measured.requests
                 total.seconds += measured.seconds
                 total.latencies += measured.latencies
@@ -420,7 +448,9 @@ def report(
     database_url: str,
 ) -> None:
     base = totals[modes[0].name].rate
+    base_cpu = totals[modes[0].name].cpu_ms
     header = ["mode", "req/s", "p50 ms", "p99 ms", "peak RSS MiB", "SQL/req", "x fastest"]
+    header += ["CPU ms/req", "x fastest by CPU"]
     rows = []
     for mode in modes:
         result = totals[mode.name]
@@ -433,6 +463,8 @@ def report(
                 f"{servers[mode.server].peak_rss_mib():.0f}",
                 str(mode.sql),
                 "1.00" if mode is modes[0] else f"{result.rate / base:.2f}",
+                f"{result.cpu_ms:.2f}",
+                "1.00" if mode is modes[0] else f"{base_cpu / result.cpu_ms:.2f}",
             ]
         )
         if result.bad:
@@ -445,6 +477,8 @@ def report(
         f"{'wrk' if shutil.which('wrk') else 'the bundled asyncio generator'}"
     )
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
+    if engine == "PostgreSQL":
+        print("CPU ms/req counts the server process only, not the PostgreSQL backends' work")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
