@@ -1,12 +1,16 @@
 """The fastest baseline: the headline answered from a schema made for it (``fast_schema``).
 
-One Starlette route, no GraphQL, no ORM, no middleware; the CMS's drivers (aiosqlite, asyncpg);
-three statements, each one index range (the tag's newest live links joined to their posts; the
-page's tag names; the page's sections), then orjson. It answers the same JSON ``data`` as the
-CMS's headline query, which ``run.py`` checks before measuring.
+One Starlette route, no GraphQL, no ORM, no middleware; the CMS's drivers (aiosqlite, asyncpg).
+It answers the same JSON ``data`` as the CMS's headline query, which ``run.py`` checks before
+measuring. Two forms of the same read, each engine serving with the one that measured faster
+on it (bench/README.md); ``BENCH_FAST_FORM`` picks the other, to measure again:
 
-Building the whole response in the database instead (SQLite ``json_group_array``/``json_object``,
-PostgreSQL ``json_agg``) was measured against this and lost on both engines (bench/README.md).
+- ``rows`` (PostgreSQL's): three statements, each one index range (the tag's newest live links
+  joined to their posts; the page's tag names; the page's sections), then orjson.
+- ``json`` (SQLite's): one statement that builds the page's JSON in the database
+  (``json_group_array``/``json_object``; PostgreSQL ``json_agg``). On SQLite this wins because
+  the JSON is built in aiosqlite's thread, outside the GIL, with one thread hand-off instead of
+  three; on PostgreSQL, one round trip does not pay for the server's slower JSON building.
 
     BENCH_FAST_URL=sqlite:///tmp/w1-fast.sqlite3 uvicorn bench.fastest:app --port 8002
     BENCH_FAST_URL=postgres://postgres@127.0.0.1/db uvicorn bench.fastest:app --port 8002
@@ -58,7 +62,7 @@ POSTGRES_SECTIONS = (
     "ORDER BY post_id, position"
 )
 
-# The same page built as JSON by the database, one statement (BENCH_FAST_JSON=database).
+# The same page built as JSON by the database, in one statement (the ``json`` form).
 SQLITE_JSON = """
 SELECT json_group_array(json_object('node', json_object(
     'title', p.title, 'slug', p.slug, 'author', json_object('name', p.author_name),
@@ -97,6 +101,8 @@ Row = tuple[Any, ...]
 
 
 class Reader(Protocol):
+    FASTER: str
+
     async def open(self) -> None: ...
     async def close(self) -> None: ...
     async def page(self, slug: str) -> tuple[list[Row], list[Row], list[Row]]: ...
@@ -104,6 +110,8 @@ class Reader(Protocol):
 
 
 class SQLiteReader:
+    FASTER = "json"
+
     def __init__(self, path: str) -> None:
         self.path = path
 
@@ -135,6 +143,8 @@ class SQLiteReader:
 
 
 class PostgresReader:
+    FASTER = "rows"
+
     def __init__(self, url: str) -> None:
         self.url = url
 
@@ -187,12 +197,12 @@ def render(posts: list[Row], tags: list[Row], sections: list[Row]) -> bytes:
 
 
 db = reader(os.environ.get("BENCH_FAST_URL", "sqlite://bench-fast.sqlite3"))
-IN_DATABASE = os.environ.get("BENCH_FAST_JSON") == "database"
+FORM = os.environ.get("BENCH_FAST_FORM") or db.FASTER
 
 
 async def headline(request: Request) -> Response:
     slug = request.query_params.get("tag", "")
-    if IN_DATABASE:
+    if FORM == "json":
         edges = await db.edges_json(slug)
         body = b'{"data":{"tag":{"posts":{"edges":' + edges + b"}}}}"
         return Response(body, media_type="application/json")
