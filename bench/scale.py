@@ -2,16 +2,18 @@
 
     python bench/scale.py                         # SQLite, 1,000,000 posts (a long first build)
     python bench/scale.py --posts 100000          # a tenth of W3, quicker
+    python bench/scale.py --posts 100000,500000   # two sizes, measured alternately
     python bench/scale.py --postgres postgres://postgres@127.0.0.1:5432/postgres
 
 1. Builds W3 (``generate_content(posts=1_000_000, tags=1000, authors=500, sections=2)``, or
    ``--posts`` of it) once, and keeps it (``bench/data.py``): later runs reuse the build.
-2. Starts the CMS in a subprocess (uvicorn, one worker, cache off, ``CMS_DEBUG_TIMING=true``).
-3. Sends each list read once to warm up, then ``--repeat`` times, and reads the server's own
-   time from ``Server-Timing: total;dur=`` (the whole request inside the app, HTTP parsing
-   aside); every query stops early once it has spent ``--budget`` seconds.
-4. Prints the median and the maximum per read, the SQL statements it sent, and the worker's
-   peak RSS (VmHWM) over the whole run.
+2. Starts the CMS in a subprocess per size (uvicorn, one worker, cache off,
+   ``CMS_DEBUG_TIMING=true``).
+3. Sends each list read once to warm up, then ``--repeat`` times, the sizes taking turns, and
+   reads the server's own time from ``Server-Timing: total;dur=`` (the whole request inside the
+   app, HTTP parsing aside); every read stops early once it has spent ``--budget`` seconds.
+4. Prints the median and the maximum per read and size, the SQL statements it sent, and each
+   worker's peak RSS (VmHWM) over the whole run.
 
 ``CMS_DEBUG_TIMING`` costs about 40% of throughput on a 5 ms request, mostly outside the span
 it times, so these figures are for comparing sizes and engines, not for req/s.
@@ -30,7 +32,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,22 +73,15 @@ CURSOR_WALK = (
 
 @dataclass
 class Timing:
-    read: str
-    server_ms: list[float]
-    sql: int
-    # The 1-minute load average when the read was timed: the machine is shared.
-    load: float
+    """One read at one size: the server's milliseconds per request, and its SQL count."""
 
-    def row(self) -> list[str]:
-        ordered = self.server_ms
-        return [
-            self.read,
-            f"{statistics.median(ordered):.1f}",
-            f"{max(ordered):.1f}",
-            str(len(ordered)),
-            str(self.sql),
-            f"{self.load:.1f}",
-        ]
+    server_ms: list[float] = field(default_factory=list)
+    sql: int = 0
+
+    def cell(self) -> str:
+        if not self.server_ms:
+            return "-"
+        return f"{statistics.median(self.server_ms):,.1f} / {max(self.server_ms):,.1f} ({self.sql})"
 
 
 def ask(port: int, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -123,41 +118,76 @@ def variables_for(port: int) -> dict[str, dict[str, Any]]:
 
 
 def time_read(
-    port: int, read: str, variables: dict[str, Any], repeat: int, budget: float
-) -> Timing:
-    ask(port, READS[read], variables)  # warm-up: statement caches, page cache
-    server_ms: list[float] = []
-    sql = 0
+    servers: dict[int, tuple[Server, dict[str, Any]]], read: str, repeat: int, budget: float
+) -> dict[int, Timing]:
+    """``read`` at every size, sizes alternating within each repetition (noise hits all)."""
+    timings = {posts: Timing() for posts in servers}
+    for server, variables in servers.values():
+        ask(server.port, READS[read], variables.get(read, {}))  # warm-up: caches, pages
     deadline = time.monotonic() + budget
     for _ in range(repeat):
-        _, header = ask(port, READS[read], variables)
-        total = re.search(r"total;dur=([\d.]+)", header)
-        statements = re.search(r'sql;desc="(\d+) statements"', header)
-        if total is None or statements is None:
-            raise RuntimeError(f"no Server-Timing figures in {header!r}: is CMS_DEBUG_TIMING on?")
-        server_ms.append(float(total.group(1)))
-        sql = int(statements.group(1))
+        for posts, (server, variables) in servers.items():
+            _, header = ask(server.port, READS[read], variables.get(read, {}))
+            total = re.search(r"total;dur=([\d.]+)", header)
+            statements = re.search(r'sql;desc="(\d+) statements"', header)
+            if total is None or statements is None:
+                raise RuntimeError(f"no Server-Timing figures in {header!r}: is debug timing on?")
+            timings[posts].server_ms.append(float(total.group(1)))
+            timings[posts].sql = int(statements.group(1))
         if time.monotonic() > deadline:
             break
-    return Timing(read, server_ms, sql, os.getloadavg()[0])
+    return timings
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="URL", help="an existing database on the server")
-    parser.add_argument("--posts", type=int, default=W3.posts, help="scale W3 down (or up)")
+    parser.add_argument(
+        "--posts",
+        default=str(W3.posts),
+        help="W3's size, or several comma-separated (100000,500000), measured alternately",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per read")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per read, at most")
     parser.add_argument("--rebuild", action="store_true", help="build afresh, ignoring a kept one")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
     args = parser.parse_args(argv)
 
-    workload = replace(W3, posts=args.posts)
-    if args.postgres:
-        database_url = postgres_build(args.postgres, workload, rebuild=args.rebuild)
-    else:
-        database_url = sqlite_build(workload, rebuild=args.rebuild)
-    env = {
+    sizes = [int(posts) for posts in args.posts.split(",")]
+    urls: dict[int, str] = {}
+    for posts in sizes:
+        workload = replace(W3, posts=posts)
+        if args.postgres:
+            urls[posts] = postgres_build(args.postgres, workload, rebuild=args.rebuild)
+        else:
+            urls[posts] = sqlite_build(workload, rebuild=args.rebuild)
+    workdir = Path(tempfile.mkdtemp(prefix="cms-scale-"))
+    servers: dict[int, tuple[Server, dict[str, Any]]] = {}
+    try:
+        for posts, url in urls.items():
+            server = start(
+                f"cms-w3-{posts}", "cms.app:create_app", cms_env(url), workdir, factory=True
+            )
+            servers[posts] = (server, variables_for(server.port))
+        results: dict[str, dict[int, Timing]] = {}
+        loads: dict[str, float] = {}
+        for read in READS:
+            results[read] = time_read(servers, read, args.repeat, args.budget)
+            # The 1-minute load average as the read ends: the machine may be shared.
+            loads[read] = os.getloadavg()[0]
+            cells = "  ".join(f"{posts}: {t.cell()}" for posts, t in results[read].items())
+            print(f"  {read:<55} {cells}  (load average {os.getloadavg()[0]:.1f})", flush=True)
+        engine = "PostgreSQL" if args.postgres else "SQLite"
+        report(results, loads, servers, engine, args.markdown)
+    finally:
+        for server, _ in servers.values():
+            server.process.terminate()
+        for server, _ in servers.values():
+            server.process.wait(timeout=10)
+
+
+def cms_env(database_url: str) -> dict[str, str]:
+    return {
         "CMS_DATABASE_URL": database_url,
         "CMS_LOG_LEVEL": "warning",
         "CMS_SCHEDULER_INTERVAL_SECONDS": "0",
@@ -171,33 +201,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         # measure. ``--budget`` bounds the run instead.
         "CMS_OPERATION_TIMEOUT": "300",
     }
-    workdir = Path(tempfile.mkdtemp(prefix="cms-scale-"))
-    server: Server = start("cms-w3", "cms.app:create_app", env, workdir, factory=True)
-    try:
-        variables = variables_for(server.port)
-        timings = []
-        for read in READS:
-            timing = time_read(server.port, read, variables.get(read, {}), args.repeat, args.budget)
-            timings.append(timing)
-            print(f"  {read:<55} median {statistics.median(timing.server_ms):8.1f} ms", flush=True)
-        report(timings, server, workload.posts, database_url, args.markdown)
-    finally:
-        server.process.terminate()
-        server.process.wait(timeout=10)
 
 
 def report(
-    timings: list[Timing], server: Server, posts: int, database_url: str, markdown: bool
+    results: dict[str, dict[int, Timing]],
+    loads: dict[str, float],
+    servers: dict[int, tuple[Server, dict[str, Any]]],
+    engine: str,
+    markdown: bool,
 ) -> None:
-    engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print()
     print(
-        f"W3 list reads, {engine}, {posts:,} posts, 1,000 tags, 500 authors; server-side ms "
-        f"(Server-Timing total), cache off, 1 worker; peak RSS {server.peak_rss_mib():.0f} MiB"
+        f"W3 list reads, {engine}, 1,000 tags, 500 authors; server-side ms (Server-Timing "
+        "total), median / max (SQL statements), cache off, 1 worker per size"
     )
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
-    header = ["read", "median ms", "max ms", "n", "SQL", "load"]
-    rows = [timing.row() for timing in timings]
+    header = ["read", *(f"{posts:,} posts" for posts in servers), "load"]
+    rows = [
+        [read, *(timing.cell() for timing in by_size.values()), f"{loads[read]:.1f}"]
+        for read, by_size in results.items()
+    ]
+    rss = [f"{server.peak_rss_mib():.0f} MiB" for server, _ in servers.values()]
+    rows.append(["worker peak RSS", *rss, ""])
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
