@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             server.process.terminate()
         for server, _ in servers.values():
             server.process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def cms_env(database_url: str) -> dict[str, str]:
