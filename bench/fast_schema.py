@@ -1,8 +1,8 @@
 """The fastest baseline's own schema: the CMS's rows copied into tables shaped for the headline.
 
 The headline is "the 20 newest live posts of one tag, with author name, tag names and
-sections". The CMS's schema serves every read; this one serves only that read, so each of its
-three statements is one range of one index:
+sections". The CMS's schema serves every read; this one serves only that read, so each step
+of it (the tag's newest links, each post, its tags, its sections) is one range of one key:
 
 - ``link (tag_id, published_at, post_id)``: one row per tag of each *live-status* post (published
   or scheduled, not deleted), clustered by that key, so that a tag's newest posts are the first

@@ -10,7 +10,8 @@ on it (bench/README.md); ``BENCH_FAST_FORM`` picks the other, to measure again:
 - ``json`` (SQLite's): one statement that builds the page's JSON in the database
   (``json_group_array``/``json_object``; PostgreSQL ``json_agg``). On SQLite this wins because
   the JSON is built in aiosqlite's thread, outside the GIL, with one thread hand-off instead of
-  three; on PostgreSQL, one round trip does not pay for the server's slower JSON building.
+  three; on PostgreSQL it measured 0.87-0.88x the ``rows`` form, the work having moved into the
+  database's backend on the same cores.
 
     BENCH_FAST_URL=sqlite:///tmp/w1-fast.sqlite3 uvicorn bench.fastest:app --port 8002
     BENCH_FAST_URL=postgres://postgres@127.0.0.1/db uvicorn bench.fastest:app --port 8002
