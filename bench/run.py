@@ -1,4 +1,4 @@
-"""The benchmark: the CMS's headline read against a bare baseline, in one run.
+"""The benchmark: the CMS's headline read against hand-written baselines, in one run.
 
     python bench/run.py                       # SQLite, about two and a half minutes
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/test
