@@ -74,7 +74,7 @@ class Postgres:
         self.url = url
 
     async def open(self) -> None:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
 

@@ -1,4 +1,4 @@
-"""The benchmark: the CMS's headline read against a bare baseline, in one run.
+"""The benchmark: the CMS's headline read against hand-written baselines, in one run.
 
     python bench/run.py                       # SQLite, about two and a half minutes
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/test
@@ -6,14 +6,15 @@
 1. Builds W1 (``generate_content(posts=2000, tags=20, authors=10, sections=5, seed=1)``) into a
    temporary SQLite file (or a fresh PostgreSQL database beside the one named).
 2. Counts the SQL statements of one headline request in-process, per mode.
-3. Starts each server in a subprocess (uvicorn, one worker, access log off): the CMS with the
+3. Copies the rows into the fastest baseline's own schema (``bench/fast_schema.py``).
+4. Starts each server in a subprocess (uvicorn, one worker, access log off): the CMS with the
    cache off (compiled reads on, and off when the setting exists), the CMS with the cache on,
-   and ``bench/baseline.py``.
-4. Loads them in turn, ``--rounds`` times over (so that a noisy minute hurts every mode alike),
+   ``bench/fastest.py`` (the reference) and ``bench/baseline.py`` (the CMS's own schema).
+5. Loads them in turn, ``--rounds`` times over (so that a noisy minute hurts every mode alike),
    with 16 keep-alive connections for ``--duration`` seconds each, using ``wrk`` when it is
    installed and the bundled asyncio load generator otherwise.
-5. Prints req/s, p50/p99 latency, peak RSS (VmHWM), SQL per request, and each CMS figure as a
-   ratio to the baseline's req/s.
+6. Prints req/s, p50/p99 latency, peak RSS (VmHWM), SQL per request, and each figure as a
+   ratio to the fastest baseline's req/s.
 
 The load generator shares the machine with the server under test: on two cores each gets one.
 """
@@ -56,6 +57,11 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU the server process has used (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mib(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         match = re.search(r"VmHWM:\s+(\d+) kB", status)
@@ -77,10 +83,18 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     bad: int = 0
+    # Every response, warm-up included, and the server's CPU time over the same span: CPU per
+    # response hardly moves when other work shares the cores, which req/s does.
+    answered: int = 0
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / self.answered if self.answered else float("nan")
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -229,6 +243,7 @@ async def _connection(
                 length = int(match.group(1))
             if length:
                 await reader.readexactly(length)
+            result.answered += 1
             if now >= record_after:
                 result.requests += 1
                 result.latencies.append(time.perf_counter() - now)
@@ -281,7 +296,7 @@ def load_with_wrk(
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
         return float(match.group(1)) * scale
 
-    result = Result(requests=int(rate * duration), seconds=duration)
+    result = Result(requests=int(rate * duration), seconds=duration, answered=int(rate * duration))
     # wrk reports percentiles, not samples: keep the two that the table shows.
     result.latencies = [ms("50") / 1000, ms("99") / 1000]
     result.percentile = lambda q: ms("50") if q < 0.9 else ms("99")  # type: ignore[method-assign]
@@ -298,6 +313,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="times each mode is measured")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    parser.add_argument(
+        "--other-form",
+        action="store_true",
+        help="also measure the fastest baseline's slower form on this engine (bench/fastest.py)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="MODES",
+        help="measure only these comma-separated modes beside the fastest baseline "
+        "(e.g. fastest-other), for more rounds in the same time",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="cms-bench-"))
@@ -340,8 +366,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings["compiled_reads"] = False
         sql[name] = asyncio.run(count_sql(database_url, cms_path, settings))
 
+    print("copying W1 into the fastest baseline's schema ...", flush=True)
+    fast_url = prepare_fast(database_url, workdir)
+    # Each engine's faster form is the reference (bench/fastest.py); --other-form adds the other.
+    form, other = ("json", "rows") if database_url.startswith("sqlite://") else ("rows", "json")
+    references = {"fastest": {"BENCH_FAST_URL": fast_url}}
+    if args.other_form:
+        references["fastest-other"] = {"BENCH_FAST_URL": fast_url, "BENCH_FAST_FORM": other}
+    label = {"rows": "3 SQL + orjson", "json": "1 SQL, JSON by the database"}
+    statements = {"rows": 3, "json": 1}
+
     servers: dict[str, Server] = {}
     try:
+        for name, env in references.items():
+            servers[name] = start(name, "bench.fastest:app", env, workdir, factory=False)
         servers["baseline"] = start(
             "baseline",
             "bench.baseline:app",
@@ -355,27 +393,50 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
 
         cms = servers["cms-cached"]
-        assert same_data(cms.port, cms_path, servers["baseline"].port, base_path), (
-            "the CMS and the baseline disagree on the headline data"
-        )
+        for name in ("baseline", *references):
+            assert same_data(cms.port, cms_path, servers[name].port, base_path), (
+                f"the CMS and {name} disagree on the headline data"
+            )
         etag = etag_of(cms.port, cms_path)
         modes = [
-            Mode("baseline (3 SQL)", "baseline", base_path, sql=3),
+            Mode(f"fastest ({label[form]})", "fastest", base_path, sql=statements[form]),
+            *(
+                [
+                    Mode(
+                        f"fastest-other ({label[other]})",
+                        "fastest-other",
+                        base_path,
+                        sql=statements[other],
+                    )
+                ]
+                if args.other_form
+                else []
+            ),
+            Mode("baseline (3 SQL, CMS schema)", "baseline", base_path, sql=3),
             *(Mode(name, name, cms_path, sql=sql[name]) for name in variants),
             Mode("cms-304", "cms-cached", cms_path, {"If-None-Match": etag}, sql=0),
         ]
+        if args.only:
+            # The fastest baseline stays: every ratio is to it.
+            keep = {"fastest", *args.only.split(",")}
+            modes = [mode for mode in modes if mode.server in keep or mode.name in keep]
         totals = {mode.name: Result() for mode in modes}
         for round_ in range(1, args.rounds + 1):
             for mode in modes:
                 port = servers[mode.server].port
+                cpu = servers[mode.server].cpu_seconds()
                 measured = load(port, mode.path, mode.headers, args.duration, args.connections)
+                measured.cpu_seconds = servers[mode.server].cpu_seconds() - cpu
                 total = totals[mode.name]
+                total.answered += measured.answered
+                total.cpu_seconds += measured.cpu_seconds
                 total.requests += measured.requests
                 total.seconds += measured.seconds
                 total.latencies += measured.latencies
                 total.bad += measured.bad
                 print(
-                    f"  round {round_} {mode.name:<24} {measured.rate:8.1f} req/s",
+                    f"  round {round_} {mode.name:<30} {measured.rate:8.1f} req/s"
+                    f"  (load average {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
         report(modes, totals, servers, args, database_url)
@@ -398,7 +459,9 @@ def report(
     database_url: str,
 ) -> None:
     base = totals[modes[0].name].rate
-    header = ["mode", "req/s", "p50 ms", "p99 ms", "peak RSS MiB", "SQL/req", "x baseline"]
+    base_cpu = totals[modes[0].name].cpu_ms
+    header = ["mode", "req/s", "p50 ms", "p99 ms", "peak RSS MiB", "SQL/req", "x fastest"]
+    header += ["CPU ms/req", "x fastest by CPU"]
     rows = []
     for mode in modes:
         result = totals[mode.name]
@@ -411,6 +474,8 @@ def report(
                 f"{servers[mode.server].peak_rss_mib():.0f}",
                 str(mode.sql),
                 "1.00" if mode is modes[0] else f"{result.rate / base:.2f}",
+                f"{result.cpu_ms:.2f}",
+                "1.00" if mode is modes[0] else f"{base_cpu / result.cpu_ms:.2f}",
             ]
         )
         if result.bad:
@@ -422,7 +487,9 @@ def report(
         f"{args.rounds} x {args.duration:.0f} s per mode, load by "
         f"{'wrk' if shutil.which('wrk') else 'the bundled asyncio generator'}"
     )
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
+    if engine == "PostgreSQL":
+        print("CPU ms/req counts the server process only, not the PostgreSQL backends' work")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -450,8 +517,20 @@ def machine() -> str:
     )
 
 
+def prepare_fast(database_url: str, workdir: Path) -> str:
+    """Copy the CMS's rows into the fastest baseline's schema; returns the URL it reads."""
+    from bench.fast_schema import copy_postgres, copy_sqlite
+
+    if database_url.startswith("sqlite://"):
+        fast_file = workdir / "fast.sqlite3"
+        copy_sqlite(Path(database_url.removeprefix("sqlite://")), fast_file)
+        return f"sqlite://{fast_file}"
+    asyncio.run(copy_postgres(database_url))
+    return database_url
+
+
 async def _fresh_postgres(url: str) -> tuple[str, str]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     server = urllib.parse.urlsplit(url)
     name = f"cms_bench_{os.getpid()}"
