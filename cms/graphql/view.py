@@ -25,6 +25,7 @@ Everything else (GraphiQL, WebSockets, streaming and multipart requests) is Stra
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -304,6 +305,10 @@ def _document(query: str) -> DocumentNode | None:
     return _parsed(query) if len(query) <= PARSE_MEMO_MAX_CHARS else _parse(query)
 
 
+# A GraphQL name short enough to repeat in an error message.
+_ECHOABLE_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+
+
 def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | str:
     """The operation that runs, as the spec's GetOperation picks it, or why none does.
 
@@ -322,7 +327,10 @@ def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNo
     for operation in operations:
         if operation.name is not None and operation.name.value == name:
             return operation
-    return f"The document holds no operation named `{name}`."
+    if _ECHOABLE_NAME.fullmatch(name):
+        return f"The document holds no operation named `{name}`."
+    # Not a name any document could hold: not echoed, since a client could make it huge.
+    return "The document holds no operation by that name."
 
 
 def _parse(query: str) -> DocumentNode | None:

@@ -59,6 +59,9 @@ async def test_the_refusal_is_a_400_for_graphql_response_json(client: httpx.Asyn
     ("document", "name", "message"),
     [
         pytest.param(TWO_QUERIES, "Z", "no operation named `Z`", id="unknown-name"),
+        pytest.param(
+            TWO_QUERIES, "Z" * 5000, "no operation by that name", id="unknown-long-name-not-echoed"
+        ),
         pytest.param("fragment F on Query { __typename }", None, "no operation", id="none"),
     ],
 )
