@@ -12,41 +12,16 @@ from cms.errors import InvalidInput
 from cms.graphql.context import Info
 from cms.graphql.node import from_global_id
 from cms.graphql.pagination import Connection
-from cms.graphql.posts.inputs import PostFilter, PostOrder
-from cms.graphql.posts.lists import AFTER_HELP, BEFORE_HELP, PAGE_ARGUMENT_HELP, read_posts
 from cms.graphql.posts.time_travel import AS_OF_HELP, resolve_post_as_of
-from cms.graphql.posts.types import Post, post_connection
+from cms.graphql.posts.types import Post, post_list
 from cms.services import posts as post_service
-from cms.services.posts import PostOrdering
-
-
-async def resolve_posts(
-    info: Info,
-    first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
-    after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
-    last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
-    before: Annotated[str | None, strawberry.argument(description=BEFORE_HELP)] = None,
-    filter: PostFilter | None = None,
-    order_by: PostOrder = PostOrdering.PUBLISHED_AT_DESC,  # type: ignore[valid-type]
-) -> Connection[Post]:
-    """A page of every visible post (``Tag.posts`` and ``Author.posts`` have their own)."""
-    rows = await read_posts(
-        info,
-        None,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        filter=filter,
-        order_by=order_by,
-    )
-    return post_connection(rows)
 
 
 @strawberry.type
 class PostQueries:
     posts: Connection[Post] = strawberry.field(
-        resolver=resolve_posts, description="Visible posts, newest first unless ordered otherwise."
+        resolver=post_list(None),
+        description="Visible posts, newest first unless ordered otherwise.",
     )
 
     @strawberry.field(description="One post by global id or by slug (give exactly one).")

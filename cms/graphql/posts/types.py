@@ -18,6 +18,7 @@ and by whom it was issued.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Annotated, Any, cast
@@ -51,6 +52,7 @@ from cms.rendering.workers import render_or_escape
 from cms.services import previews
 from cms.services import revisions as revision_service
 from cms.services.pagination import SortKey
+from cms.services.post_pages import ParentKind
 from cms.services.posts import PostOrdering
 from cms.services.snapshots import Snapshot, load_snapshots
 from cms.services.time_travel import PastContent
@@ -307,16 +309,16 @@ class Post(Node):
         return from_row(cls, post, id=to_global_id("Post", post.id), pk=post.id)
 
 
-@strawberry.type(description="A tag groups posts on one subject.")
-class Tag(Node):
-    pk: strawberry.Private[int]
-    name: str
-    slug: str
-    description: str
+PostListResolver = Callable[..., Awaitable[Connection[Post]]]
 
-    @strawberry.field(description="This tag's visible posts.")
-    async def posts(
-        self,
+
+def post_list(parent: ParentKind | None) -> PostListResolver:
+    """The resolver of a list of visible posts: every one (``Query.posts``), or those of the
+    tag or author it hangs off. Each field names its parent kind; the arguments are declared
+    here once for all three lists."""
+
+    async def resolve(
+        root: Any,
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
@@ -327,7 +329,7 @@ class Tag(Node):
     ) -> Connection[Post]:
         rows = await read_posts(
             info,
-            ("tag", self.pk),
+            None if parent is None else (parent, root.pk),
             first=first,
             after=after,
             last=last,
@@ -336,6 +338,20 @@ class Tag(Node):
             order_by=order_by,
         )
         return post_connection(rows)
+
+    return resolve
+
+
+@strawberry.type(description="A tag groups posts on one subject.")
+class Tag(Node):
+    pk: strawberry.Private[int]
+    name: str
+    slug: str
+    description: str
+
+    posts: Connection[Post] = strawberry.field(
+        resolver=post_list("tag"), description="This tag's visible posts."
+    )
 
     @strawberry.field(description="How many visible posts carry this tag.")
     async def post_count(self, info: Info) -> int:
@@ -353,28 +369,9 @@ class Author(Node):
     slug: str
     bio: str
 
-    @strawberry.field(description="This author's visible posts.")
-    async def posts(
-        self,
-        info: Info,
-        first: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENT_HELP)] = None,
-        before: Annotated[str | None, strawberry.argument(description=BEFORE_HELP)] = None,
-        filter: PostFilter | None = None,
-        order_by: PostOrder = PostOrdering.PUBLISHED_AT_DESC,  # type: ignore[valid-type]
-    ) -> Connection[Post]:
-        rows = await read_posts(
-            info,
-            ("author", self.pk),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter=filter,
-            order_by=order_by,
-        )
-        return post_connection(rows)
+    posts: Connection[Post] = strawberry.field(
+        resolver=post_list("author"), description="This author's visible posts."
+    )
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> Author:
