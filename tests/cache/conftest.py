@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -70,3 +72,27 @@ async def start_app(settings: Settings) -> AsyncIterator[StartApp]:
 async def cached(start_app: StartApp, request: pytest.FixtureRequest) -> CachedApp:
     """A running app, on each read path: both must record what they read, or purges miss."""
     return await start_app(compiled_reads=request.param)
+
+
+REDIS_URL = os.environ.get("CMS_TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set CMS_TEST_REDIS_URL")
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A client of the test Redis database, emptied before and after the test."""
+    assert REDIS_URL is not None
+    client = Redis.from_url(REDIS_URL)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_url(redis: Redis) -> str:
+    """The test Redis database's URL, emptied before and after the test."""
+    assert REDIS_URL is not None
+    return REDIS_URL

@@ -3,32 +3,15 @@ Needs CMS_TEST_REDIS_URL (a db number of its own: the tests flush it)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
 from cms.cache.apq import ENTRY_OVERHEAD
-from tests.cache.conftest import StartApp
+from tests.cache.conftest import StartApp, needs_redis
 from tests.cache.test_apq import BOGUS_TOKEN, is_known, padded_typename, registration, sha256
 from tests.security.conftest import codes
 
-REDIS_URL = os.environ.get("CMS_TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set CMS_TEST_REDIS_URL")
+pytestmark = needs_redis
 PREFIX = "cms:apq:"
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    assert REDIS_URL is not None
-    client = Redis.from_url(REDIS_URL)
-    await client.flushdb()
-    try:
-        yield client
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 async def stored_texts(redis: Redis) -> dict[str, int]:
@@ -42,9 +25,11 @@ async def stored_texts(redis: Redis) -> dict[str, int]:
 
 
 # Guards CMS_APQ_REDIS_MAX_BYTES: the shared store is bounded in bytes, oldest out first.
-async def test_redis_keeps_at_most_its_byte_cap(start_app: StartApp, redis: Redis) -> None:
+async def test_redis_keeps_at_most_its_byte_cap(
+    start_app: StartApp, redis: Redis, redis_url: str
+) -> None:
     cap = 8 * 1024
-    url = REDIS_URL
+    url = redis_url
     writer = await start_app(redis_url=url, apq_redis_max_bytes=cap)
     queries = [padded_typename(500) for _ in range(60)]
     for query in queries:
@@ -62,15 +47,19 @@ async def test_redis_keeps_at_most_its_byte_cap(start_app: StartApp, redis: Redi
     assert not await is_known(reader.client, queries[0])
 
 
-async def test_redis_entries_expire_after_the_set_time(start_app: StartApp, redis: Redis) -> None:
-    app = await start_app(redis_url=REDIS_URL, apq_ttl_seconds=600)
+async def test_redis_entries_expire_after_the_set_time(
+    start_app: StartApp, redis: Redis, redis_url: str
+) -> None:
+    app = await start_app(redis_url=redis_url, apq_ttl_seconds=600)
     query = "query Hello { __typename }"
     await app.client.post("/graphql", json=registration(query))
     assert 0 < await redis.ttl(PREFIX + sha256(query)) <= 600
 
 
-async def test_redis_keeps_nothing_of_the_attack(start_app: StartApp, redis: Redis) -> None:
-    app = await start_app(redis_url=REDIS_URL)
+async def test_redis_keeps_nothing_of_the_attack(
+    start_app: StartApp, redis: Redis, redis_url: str
+) -> None:
+    app = await start_app(redis_url=redis_url)
     big = padded_typename(1024 * 1024)
     refused = await app.client.post("/graphql", json=registration(big), headers=BOGUS_TOKEN)
     assert codes(refused.json()) == ["PAYLOAD_TOO_LARGE"]

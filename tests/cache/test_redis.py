@@ -4,14 +4,10 @@ own: the tests flush it)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from cms.app import create_app
@@ -20,25 +16,12 @@ from cms.cache.redis import RedisBackend
 from cms.models import Post
 from cms.services.events import ContentChanged
 from cms.settings import Settings
-from tests.cache.conftest import CachedApp, StartApp
+from tests.cache.conftest import CachedApp, StartApp, needs_redis
 from tests.factories import make_post, make_tag
 
-REDIS_URL = os.environ.get("CMS_TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set CMS_TEST_REDIS_URL")
+pytestmark = needs_redis
 
 TAG_POSTS = '{ tag(slug: "news") { posts(first: 5) { edges { node { title } } } } }'
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    assert REDIS_URL is not None
-    client = Redis.from_url(REDIS_URL)
-    await client.flushdb()
-    try:
-        yield REDIS_URL
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 def titles(response: object) -> list[str]:
