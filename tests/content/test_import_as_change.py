@@ -18,8 +18,13 @@ from cms.services.authoring import PostChanges
 from cms.services.events import ContentChanged, events
 from cms.services.snapshots import load_snapshot
 from cms.settings import Settings
-from tests.cache.conftest import StartApp, start_app  # noqa: F401 - the fixture
-from tests.cache.test_redis import REDIS_URL, redis_url  # noqa: F401 - the fixture
+from tests.cache.conftest import (  # noqa: F401 - the fixtures
+    StartApp,
+    needs_redis,
+    redis,
+    redis_url,
+    start_app,
+)
 from tests.factories import make_author
 from tests.ops.servers import cms
 from tests.webhooks.conftest import make_webhook
@@ -143,7 +148,7 @@ async def test_an_edit_between_reading_and_writing_fails_the_import_and_changes_
     assert await WebhookDelivery.all().count() == deliveries
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set CMS_TEST_REDIS_URL")
+@needs_redis
 async def test_cms_import_purges_what_servers_cached_in_redis(
     start_app: StartApp,  # noqa: F811
     redis_url: str,  # noqa: F811
