@@ -39,7 +39,6 @@ from redis.exceptions import RedisError
 logger = logging.getLogger("cms.cache")
 
 NOT_FOUND_MESSAGE = "PersistedQueryNotFound"
-NOT_FOUND_CODE = "PERSISTED_QUERY_NOT_FOUND"
 # What an entry costs beyond its document, on the safe side: its hash as a key and as an index
 # member, and the maps' own bookkeeping (measured at about 350 bytes, in Python and in Redis).
 ENTRY_OVERHEAD = 512

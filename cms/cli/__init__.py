@@ -429,8 +429,8 @@ def _first_line_of_stdin() -> str:
 
 async def _create_user(settings: Settings, args: argparse.Namespace, *, password: str) -> int:
     from cms.auth.passwords import password_hashing
+    from cms.errors import ValidationFailed
     from cms.services.accounts import create_user
-    from cms.services.validation import ValidationFailed
 
     try:
         author = await create_user(

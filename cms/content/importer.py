@@ -28,11 +28,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.content.plaintext import ParsedFile, ParsedPost
-from cms.errors import Conflict, InvalidInput, NotFound
+from cms.errors import Conflict, InvalidInput, NotFound, VersionConflict
 from cms.models import Author, Post, PostStatus, PostTag, Section, Tag
 from cms.rendering.markdown import render_plain_text
 from cms.services.authoring import insert_post
-from cms.services.editing import VersionConflict, announce, write_change
+from cms.services.editing import announce, write_change
 from cms.services.sections import (
     RenderedSection,
     SectionRow,

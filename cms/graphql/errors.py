@@ -17,18 +17,16 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from cms.errors import CMSError
+from cms.errors import INTERNAL_ERROR_MESSAGE, CMSError, ErrorCode
 
 logger = logging.getLogger("cms.graphql")
-
-INTERNAL_ERROR_MESSAGE = "Internal server error"
 
 
 def classify(error: GraphQLError) -> GraphQLError:
     """``error`` with a code in its extensions, masked if it was not an expected failure."""
     original = error.original_error
     if isinstance(original, CMSError):
-        extensions = {"code": original.code}
+        extensions: dict[str, str] = {"code": original.code}
         if original.field is not None:
             extensions["field"] = original.field
         return _with_extensions(error, error.message, extensions)
@@ -44,7 +42,7 @@ def classify(error: GraphQLError) -> GraphQLError:
     return _with_extensions(
         error,
         INTERNAL_ERROR_MESSAGE,
-        {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        {"code": ErrorCode.INTERNAL_SERVER_ERROR, "errorId": error_id},
         keep_original=False,
     )
 
@@ -53,10 +51,10 @@ def _graphql_error_code(error: GraphQLError) -> str:
     if error.extensions and isinstance(error.extensions.get("code"), str):
         return str(error.extensions["code"])
     if error.message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
+        return ErrorCode.GRAPHQL_PARSE_FAILED
     if error.message.startswith("Variable "):
-        return "BAD_USER_INPUT"
-    return "GRAPHQL_VALIDATION_FAILED"
+        return ErrorCode.BAD_USER_INPUT
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
 def _with_extensions(

@@ -52,7 +52,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions import ValidationCache as StrawberryValidationCache
 from strawberry.types.execution import PreExecutionError
 
-from cms.errors import InvalidInput
+from cms.errors import ErrorCode, InvalidInput
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.limits import (
     alias_limit,
@@ -66,7 +66,7 @@ from cms.graphql.limits import (
 from cms.settings import Settings
 from cms.web.client_address import connection_key
 from cms.web.graphql_http import record_request_error, request_error_status
-from cms.web.ratelimit import RATE_LIMITED, Decision, RateLimits
+from cms.web.ratelimit import Decision, RateLimits
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
@@ -239,7 +239,7 @@ class OperationGuard(SchemaExtension):
         return GraphQLError(
             f"Too many {what} from this client: at most {decision.limit} a minute, "
             f"{decision.remaining} left. Try again in {decision.retry_after} s.",
-            extensions={"code": RATE_LIMITED, "retryAfter": decision.retry_after},
+            extensions={"code": ErrorCode.RATE_LIMITED, "retryAfter": decision.retry_after},
         )
 
     def _estimate(self, document: DocumentNode) -> int:

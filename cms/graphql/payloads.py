@@ -28,8 +28,15 @@ from typing import Any, ParamSpec, Self, TypeVar
 
 import strawberry
 
-from cms.errors import CMSError, Conflict, InvalidInput, NotFound, ServiceUnavailable, Throttled
-from cms.services.validation import ValidationFailed
+from cms.errors import (
+    CMSError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    Throttled,
+    ValidationFailed,
+)
 
 __all__ = ["EXPECTED", "Payload", "UserError", "failures_as"]
 

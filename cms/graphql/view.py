@@ -50,11 +50,11 @@ from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cms.cache import build_persisted_queries, build_response_cache
-from cms.cache.apq import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, is_sha256, sha256_of
+from cms.cache.apq import NOT_FOUND_MESSAGE, is_sha256, sha256_of
 from cms.cache.keys import etag_matches, response_key
 from cms.cache.response import Produced, Served
 from cms.cache.tracking import track_root_fields, tracking
-from cms.errors import InvalidInput
+from cms.errors import ErrorCode
 from cms.graphql.compiled import execution_path
 from cms.graphql.context import PREVIEW_TOKEN_HEADER, Context, build_context
 from cms.graphql.guard import PARSE_MEMO_MAX_CHARS
@@ -64,6 +64,7 @@ from cms.observability.sql import SQLStats, measure_sql
 from cms.settings import Settings
 from cms.web.graphiql import render_graphiql
 from cms.web.graphql_http import operation_refused, record_request_error
+from cms.web.responses import error_response
 
 JSON = "application/json"
 NO_STORE = "private, no-store"
@@ -168,21 +169,20 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(request)  # strawberry's own "no query" answer
         if not isinstance(data.operation_name, str | None):
             # Not a well-formed request (GraphQL over HTTP): 400 whatever the client accepts.
-            return _error(400, "`operationName` must be a string or null.", "BAD_REQUEST")
+            return _refusal(ErrorCode.BAD_REQUEST, "`operationName` must be a string or null.")
         document = _document(data.query)
         # A document that does not parse is strawberry's to answer, with the parser's error.
         selected = _selected(document, data.operation_name) if document is not None else None
         if isinstance(selected, str):
             # An operation that never began: 200 for JSON, 400 for graphql-response+json.
             record_request_error(request, 400)
-            return _error(200, selected, InvalidInput.code)
+            return _refusal(ErrorCode.BAD_USER_INPUT, selected, status=200)
         operation = selected.operation if selected is not None else None
         if operation is OperationType.SUBSCRIPTION:
             # Executed over HTTP, a subscription would resolve as a query and fail inside.
-            return _error(
-                400,
+            return _refusal(
+                ErrorCode.SUBSCRIPTION_OVER_HTTP,
                 "Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql.",
-                "SUBSCRIPTION_OVER_HTTP",
             )
 
         with measure_sql() as sql:
@@ -249,21 +249,23 @@ class GraphQLView(GraphQL[Context, None]):
         if persisted is None:
             return None
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            return _error(
-                400, "Unsupported persisted query version", "PERSISTED_QUERY_NOT_SUPPORTED"
+            return _refusal(
+                ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, "Unsupported persisted query version"
             )
         sha256 = persisted.get("sha256Hash")
         if not is_sha256(sha256):
-            return _error(400, "persistedQuery.sha256Hash must be 64 hex digits", "BAD_REQUEST")
+            return _refusal(
+                ErrorCode.BAD_REQUEST, "persistedQuery.sha256Hash must be 64 hex digits"
+            )
         assert isinstance(sha256, str)  # noqa: S101 - is_sha256 said so
         if data.query is None:
             data.query = await self.persisted_queries.lookup(sha256)
             if data.query is None:
                 # 200, as Apollo's link expects; never stored, or the retry would find it again.
-                return _error(200, NOT_FOUND_MESSAGE, NOT_FOUND_CODE)
+                return _refusal(ErrorCode.PERSISTED_QUERY_NOT_FOUND, NOT_FOUND_MESSAGE)
             return None
         if sha256_of(data.query) != sha256:
-            return _error(400, "provided sha does not match query", "BAD_REQUEST")
+            return _refusal(ErrorCode.BAD_REQUEST, "provided sha does not match query")
         return sha256
 
     @staticmethod
@@ -343,9 +345,9 @@ def _parse(query: str) -> DocumentNode | None:
 _parsed = lru_cache(maxsize=256)(_parse)
 
 
-def _error(status: int, message: str, code: str) -> Response:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status_code=status, media_type=JSON, headers={"Cache-Control": NO_STORE})
+def _refusal(code: ErrorCode, message: str, *, status: int | None = None) -> Response:
+    # Refusals depend on the request alone: no cache may keep one.
+    return error_response(code, message, status=status, headers={"Cache-Control": NO_STORE})
 
 
 class _Timing:

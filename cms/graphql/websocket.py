@@ -45,12 +45,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from cms.auth.backend import viewer_for_token
 from cms.auth.tokens import find_active_token, record_use
 from cms.auth.viewer import ANONYMOUS
-from cms.errors import InvalidInput, Unauthenticated
+from cms.errors import ErrorCode, InvalidInput, Unauthenticated
 from cms.graphql.context import Context, Loaders
 from cms.realtime import LiveUpdates
 from cms.services.visibility import Visibility
 from cms.web.client_address import connection_key
-from cms.web.ratelimit import RATE_LIMITED, RateLimits, too_many_requests
+from cms.web.ratelimit import RateLimits, too_many_requests
 
 __all__ = [
     "INVALID_CREDENTIALS",
@@ -126,7 +126,7 @@ class SubscriptionHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return True
         error = GraphQLError(
             too_many_requests(decision),
-            extensions={"code": RATE_LIMITED, "retryAfter": decision.retry_after},
+            extensions={"code": ErrorCode.RATE_LIMITED, "retryAfter": decision.retry_after},
         )
         await self.send_message(
             {"id": message["id"], "type": "error", "payload": [error.formatted]}

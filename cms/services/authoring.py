@@ -16,12 +16,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.auth.viewer import Viewer
-from cms.errors import InvalidInput, NotFound
+from cms.errors import InvalidInput, NotFound, SlugTaken
 from cms.models import Author, Post, PostStatus, PostTag, Tag
 from cms.permissions import Permission
 from cms.services.editing import (
     Clock,
-    SlugTaken,
     announce,
     apply_change,
     find_post,

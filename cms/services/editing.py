@@ -27,7 +27,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.auth.viewer import Viewer
-from cms.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from cms.errors import NotFound, PermissionDenied, SlugTaken, Unauthenticated, VersionConflict
 from cms.models import Post, PostTag
 from cms.permissions import Permission
 from cms.services.events import ContentChanged, events
@@ -41,25 +41,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class VersionConflict(Conflict):
-    """Raised when a write names a version of the post that is no longer its current one."""
-
-    def __init__(self, *, expected: int, current: int) -> None:
-        super().__init__(
-            f"The post has changed since version {expected}; it is now at version {current}. "
-            "Reload it and apply your change to the current version.",
-            field="expectedVersion",
-        )
-        self.current_version = current
-
-
-class SlugTaken(Conflict):
-    """Raised when a slug is already used by another post or tag (trashed posts included)."""
-
-    def __init__(self, slug: str, *, field: str = "slug") -> None:
-        super().__init__(f"The slug {slug!r} is already taken.", field=field)
 
 
 def require(viewer: Viewer, permission: Permission) -> None:

@@ -21,7 +21,7 @@ from math import ceil
 
 from tortoise.functions import Sum
 
-from cms.errors import Throttled
+from cms.errors import RevisionQuotaExceeded
 from cms.models import Revision
 from cms.services.revision_store import drop_unused_bodies
 from cms.settings import get_settings
@@ -43,17 +43,6 @@ def current_limits() -> RevisionLimits:
     return RevisionLimits(
         per_post=settings.revisions_per_post, bytes_per_hour=settings.revision_bytes_per_hour
     )
-
-
-class RevisionQuotaExceeded(Throttled):
-    """Raised when a change would take its author past their hourly revision storage."""
-
-    def __init__(self, *, limit: int, retry_after: int) -> None:
-        super().__init__(
-            f"This change would take the revisions you stored in the last hour past {limit} "
-            f"bytes, the most allowed. Try again in {retry_after} seconds.",
-            retry_after=retry_after,
-        )
 
 
 async def check_author_quota(editor_id: int, *, adding: int, limit: int) -> None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from tortoise.queryset import QuerySet
 
 from cms.auth.viewer import Viewer
-from cms.errors import NotFound, PermissionDenied, Unauthenticated
+from cms.errors import NotFound, PermissionDenied, SlugTaken, Unauthenticated
 from cms.models import Post, Revision, Tag
 from cms.permissions import Permission
 from cms.services.authoring import set_tags
-from cms.services.editing import Clock, SlugTaken, apply_change, find_post, require_on_post, utc_now
+from cms.services.editing import Clock, apply_change, find_post, require_on_post, utc_now
 from cms.services.pagination import SortKey
 from cms.services.sections import render_sections, replace_sections
 from cms.services.snapshots import load_snapshot

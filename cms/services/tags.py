@@ -18,10 +18,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.auth.viewer import Viewer
-from cms.errors import Conflict, InvalidInput, NotFound
+from cms.errors import Conflict, InvalidInput, NotFound, SlugTaken
 from cms.models import PostTag, Tag
 from cms.permissions import Permission
-from cms.services.editing import SlugTaken, announce, require
+from cms.services.editing import announce, require
 from cms.services.slugs import insert_with_free_slug, is_slug_clash, slug_base
 from cms.services.validation import (
     MAX_DESCRIPTION_LENGTH,

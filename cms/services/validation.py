@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cms.errors import CMSError, InvalidInput
+from cms.errors import CMSError, InvalidInput, ValidationFailed
 from cms.rendering.markdown import shape_problem
 from cms.services.inputs import MAX_SLUG_LENGTH, check_text
 
@@ -27,15 +27,6 @@ MAX_DESCRIPTION_LENGTH = 1000
 
 # Lowercase ASCII words joined by single dashes: what slugify produces, and safe in any URL.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
-class ValidationFailed(InvalidInput):
-    """Raised when one or more input fields are invalid; ``problems`` holds one error each."""
-
-    def __init__(self, problems: Sequence[CMSError]) -> None:
-        first = problems[0]
-        super().__init__(first.message, field=first.field)
-        self.problems = list(problems)
 
 
 class Problems:

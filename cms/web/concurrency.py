@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cms.errors import ErrorCode
 from cms.web.responses import error_response
 
 if TYPE_CHECKING:
@@ -33,9 +34,8 @@ class ConcurrencyLimit:
             return
         if self.in_progress >= self.limit:
             response = error_response(
-                503,
+                ErrorCode.SERVICE_UNAVAILABLE,
                 "The server is busy; retry shortly.",
-                "SERVICE_UNAVAILABLE",
                 headers={"Retry-After": "1"},
             )
             await response(scope, receive, send)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Literal
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 
+from cms.errors import ErrorCode
 from cms.observability.metrics import CONNECTIONS_CLOSED
 from cms.settings import get_settings
 from cms.web.client_address import client_key
@@ -87,7 +88,7 @@ class ConnectionLimits:
 
 def refusal(message: str) -> bytes:
     """A whole HTTP response refusing a connection, written before closing it."""
-    body = error_body(message, "SERVICE_UNAVAILABLE")
+    body = error_body(message, ErrorCode.SERVICE_UNAVAILABLE)
     head = (
         "HTTP/1.1 503 Service Unavailable\r\n"
         "content-type: application/json\r\n"

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
 
+from cms.web.responses import http_status
+
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,12 +45,10 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 _STATE_KEY = "graphql_request_error_status"
 
-# The status of an operation that never began, by the code of its first error.
-_STATUS_BY_CODE = {"UNAUTHENTICATED": 401, "RATE_LIMITED": 429, "TIMEOUT": 504}
-
 
 def request_error_status(codes: list[str]) -> int:
-    return next((_STATUS_BY_CODE[code] for code in codes if code in _STATUS_BY_CODE), 400)
+    """The status of an operation that never began: its first error's, unless that is 400."""
+    return next((status for status in map(http_status, codes) if status != 400), 400)
 
 
 def record_request_error(connection: HTTPConnection, status: int) -> None:

@@ -16,6 +16,7 @@ from prometheus_client.exposition import generate_latest
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cms.errors import ErrorCode
 from cms.observability.metrics import DB_POOL_CONNECTIONS
 from cms.web.responses import error_response
 
@@ -61,9 +62,8 @@ def metrics_routes(settings: Settings) -> list[BaseRoute]:
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return error_response(
-                401,
+                ErrorCode.UNAUTHENTICATED,
                 "GET /metrics needs the bearer token set in CMS_METRICS_TOKEN.",
-                "UNAUTHENTICATED",
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
         return await metrics_endpoint(request)

@@ -40,6 +40,7 @@ from limits.errors import StorageError
 from starlette.datastructures import MutableHeaders
 from starlette.websockets import WebSocket
 
+from cms.errors import ErrorCode
 from cms.observability.logging import get_logger
 from cms.web.client_address import connection_key
 from cms.web.responses import error_response
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from cms.settings import Settings
 
 __all__ = [
-    "RATE_LIMITED",
     "Decision",
     "Limit",
     "RateLimitMiddleware",
@@ -60,7 +60,6 @@ __all__ = [
     "too_many_requests",
 ]
 
-RATE_LIMITED = "RATE_LIMITED"
 WINDOW_SECONDS = 60
 
 log = get_logger("cms.ratelimit")
@@ -222,9 +221,8 @@ class RateLimitMiddleware:
                 await WebSocket(scope, receive, send).close(code=1008, reason="rate limited")
                 return
             response = error_response(
-                429,
+                ErrorCode.RATE_LIMITED,
                 too_many_requests(decision),
-                RATE_LIMITED,
                 headers=decision.headers(),
                 retryAfter=decision.retry_after,
             )

@@ -31,6 +31,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from cms.errors import INTERNAL_ERROR_MESSAGE, ErrorCode
 from cms.web.graphql_http import GraphQLMediaType
 from cms.web.proxies import TrustedProxies, TrustedProxyMiddleware
 from cms.web.ratelimit import RateLimitMiddleware, RateLimits
@@ -46,15 +47,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASELINE_HEADERS",
-    "INTERNAL_ERROR_MESSAGE",
     "SecurityHeaders",
     "internal_error",
     "security_middleware",
 ]
 
 logger = logging.getLogger("cms.web")
-
-INTERNAL_ERROR_MESSAGE = "Internal server error"
 
 BASELINE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -129,4 +127,4 @@ async def internal_error(request: Request, exc: Exception) -> Response:
         request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
-    return error_response(500, INTERNAL_ERROR_MESSAGE, "INTERNAL_SERVER_ERROR", errorId=error_id)
+    return error_response(ErrorCode.INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE, errorId=error_id)

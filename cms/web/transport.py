@@ -30,7 +30,7 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 
 from cms.auth.backend import authenticate
-from cms.errors import Unauthenticated
+from cms.errors import ErrorCode, Unauthenticated
 from cms.web.responses import error_response
 
 if TYPE_CHECKING:
@@ -40,18 +40,10 @@ if TYPE_CHECKING:
     from cms.settings import Settings
 
 __all__ = [
-    "BAD_REQUEST",
-    "BATCHING_NOT_SUPPORTED",
     "MAX_JSON_DEPTH",
-    "PAYLOAD_TOO_LARGE",
-    "UNSUPPORTED_MEDIA_TYPE",
     "TransportGuard",
 ]
 
-BAD_REQUEST = "BAD_REQUEST"
-BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
-PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 # Far deeper than any GraphQL request needs, far shallower than Python's recursion limit.
 MAX_JSON_DEPTH = 64
@@ -90,10 +82,9 @@ class TransportGuard:
         if media_type != "application/json":
             raise _Refused(
                 error_response(
-                    415,
+                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                     "Send GraphQL requests as `Content-Type: application/json` "
                     f"(got {media_type or 'none'!r}).",
-                    UNSUPPORTED_MEDIA_TYPE,
                 )
             )
         declared = headers.get("content-length")
@@ -125,7 +116,9 @@ class TransportGuard:
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
-                raise _Refused(error_response(400, "The request body is incomplete.", BAD_REQUEST))
+                raise _Refused(
+                    error_response(ErrorCode.BAD_REQUEST, "The request body is incomplete.")
+                )
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -144,16 +137,16 @@ class TransportGuard:
                 f" Requests whose bearer token verifies may send {self.max_authenticated_body}"
                 " bytes; this request's Authorization header did not verify."
             )
-        return error_response(413, message, PAYLOAD_TOO_LARGE)
+        return error_response(ErrorCode.PAYLOAD_TOO_LARGE, message)
 
     def _check_query_string(self, scope: Scope) -> None:
         query_string: bytes = scope.get("query_string", b"")
         if len(query_string) > self.max_body:
             raise _Refused(
                 error_response(
-                    414,
+                    ErrorCode.PAYLOAD_TOO_LARGE,
                     f"The query string is over {self.max_body} bytes: POST large queries.",
-                    PAYLOAD_TOO_LARGE,
+                    status=414,  # URI Too Long: the same refusal, of a query string
                 )
             )
         for name, value in parse_qsl(query_string.decode("latin-1")):
@@ -172,23 +165,21 @@ def _check_json_body(body: bytes) -> None:
     except orjson.JSONDecodeError:
         # orjson also refuses nesting past 1,024 levels as malformed.
         raise _Refused(
-            error_response(400, "The request body is not valid JSON.", BAD_REQUEST)
+            error_response(ErrorCode.BAD_REQUEST, "The request body is not valid JSON.")
         ) from None
     if isinstance(data, list):
         raise _Refused(
             error_response(
-                400,
+                ErrorCode.BATCHING_NOT_SUPPORTED,
                 "Batched operations (a JSON array) are not accepted: send one operation per "
                 "request.",
-                BATCHING_NOT_SUPPORTED,
             )
         )
     if not isinstance(data, dict):
         raise _Refused(
             error_response(
-                400,
+                ErrorCode.BAD_REQUEST,
                 'The request body must be a JSON object like {"query": "..."}.',
-                BAD_REQUEST,
             )
         )
     # Counting brackets is cheap and bounds the depth: only bodies with many are walked.
@@ -231,7 +222,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def _too_deep() -> Response:
     return error_response(
-        400,
+        ErrorCode.BAD_REQUEST,
         f"The request's JSON nests more than {MAX_JSON_DEPTH} levels deep.",
-        BAD_REQUEST,
     )

@@ -34,9 +34,10 @@ import httpx
 from tortoise.expressions import F, Q
 
 from cms import __version__
+from cms.errors import UnsafeURL
 from cms.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from cms.services.events import ContentChanged, EventBus
-from cms.services.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
+from cms.services.webhooks.urls import Resolver, resolve_target, system_resolver
 from cms.settings import Settings
 from cms.webhooks.signing import SIGNATURE_HEADER, signature_header
 

@@ -8,13 +8,20 @@ from datetime import timedelta
 import pytest
 
 from cms.auth.viewer import ANONYMOUS
-from cms.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from cms.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SlugTaken,
+    Unauthenticated,
+    ValidationFailed,
+    VersionConflict,
+)
 from cms.models import Post, PostStatus, PostTag, Revision, Role, Section
 from cms.services import authoring
 from cms.services.authoring import PostChanges
-from cms.services.editing import SlugTaken, VersionConflict
 from cms.services.events import ContentChanged, events
-from cms.services.validation import SectionInput, ValidationFailed
+from cms.services.validation import SectionInput
 from tests.factories import BASE_TIME, make_post, make_tag
 from tests.services.helpers import FakeClock, viewer_for
 

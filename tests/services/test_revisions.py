@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cms.errors import NotFound
+from cms.errors import NotFound, SlugTaken
 from cms.models import Post, PostStatus, Revision, Role, Section, Tag
 from cms.services import authoring, revisions
 from cms.services.authoring import PostChanges
-from cms.services.editing import SlugTaken
 from cms.services.validation import SectionInput
 from tests.factories import make_post, make_tag
 from tests.services.helpers import viewer_for

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from cms.errors import VersionConflict
 from cms.models import Post, PostStatus, Revision, Role
 from cms.services import authoring
-from cms.services.editing import VersionConflict
 from cms.services.events import ContentChanged, events
 from cms.services.posts import get_post
 from cms.services.scheduler import Scheduler

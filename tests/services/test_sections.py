@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cms.errors import InvalidInput, NotFound
+from cms.errors import InvalidInput, NotFound, ValidationFailed, VersionConflict
 from cms.models import Post, Revision, Role, Section
 from cms.services import sections
-from cms.services.editing import VersionConflict
 from cms.services.snapshots import load_snapshot
-from cms.services.validation import SectionInput, ValidationFailed
+from cms.services.validation import SectionInput
 from tests.factories import make_post
 from tests.services.helpers import viewer_for
 

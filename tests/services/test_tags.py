@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cms.errors import Conflict, NotFound, PermissionDenied
+from cms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from cms.models import PostTag, Role, Tag
 from cms.services import tags
-from cms.services.validation import ValidationFailed
 from tests.factories import make_post, make_tag
 from tests.services.helpers import viewer_for
 

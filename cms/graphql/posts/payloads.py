@@ -12,12 +12,11 @@ from typing import Self
 
 import strawberry
 
-from cms.errors import CMSError
+from cms.errors import CMSError, VersionConflict
 from cms.graphql.context import Info
 from cms.graphql.payloads import Payload, UserError
 from cms.graphql.posts.types import Post, Section
 from cms.models import Post as PostModel
-from cms.services.editing import VersionConflict
 
 
 def written(info: Info, post: PostModel) -> Post:

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from tortoise.queryset import QuerySet
 
 from cms.auth.viewer import Viewer
-from cms.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from cms.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, UnsafeURL
 from cms.models import DeliveryStatus, Webhook, WebhookDelivery
 from cms.permissions import Permission
 from cms.services.validation import Problems
 from cms.services.webhooks.events import WebhookEvent
-from cms.services.webhooks.urls import Resolver, UnsafeURL, resolve_target, system_resolver
+from cms.services.webhooks.urls import Resolver, resolve_target, system_resolver
 
 __all__ = [
     "MAX_SECRET_LENGTH",

@@ -26,13 +26,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from cms.errors import InvalidInput
+from cms.errors import UnsafeURL
 
 __all__ = [
     "MAX_URL_LENGTH",
     "Resolver",
     "Target",
-    "UnsafeURL",
     "check_url",
     "is_public_address",
     "resolve_target",
@@ -45,13 +44,6 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 """Resolves a host name and port to IP address strings (injectable, for tests)."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class UnsafeURL(InvalidInput):
-    """Raised when a webhook URL is malformed, not http(s), or reaches a non-public address."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="url")
 
 
 @dataclass(frozen=True)

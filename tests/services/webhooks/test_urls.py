@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cms.services.webhooks.urls import Resolver, UnsafeURL, resolve_target
+from cms.errors import UnsafeURL
+from cms.services.webhooks.urls import Resolver, resolve_target
 
 # IPv6 addresses that carry an internal IPv4 address (or lead to one) in their bits.
 EMBEDDED_PRIVATE_URLS = [
