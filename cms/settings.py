@@ -191,10 +191,10 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("metrics_token", mode="before")
+    @field_validator("metrics_token", "redis_url", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: Any) -> Any:
-        # CMS_METRICS_TOKEN= (as docker compose passes an unset variable) means no token.
+        # An empty variable (docker compose passes unset ones so) means unset: no token, no Redis.
         return None if value == "" else value
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")

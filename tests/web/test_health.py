@@ -41,6 +41,18 @@ async def test_readyz_is_ready_on_a_migrated_database(client: httpx.AsyncClient)
     assert response.headers["Cache-Control"] == "no-store"
 
 
+async def test_an_empty_redis_url_means_no_redis(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As docker compose passes a variable that is declared but unset.
+    monkeypatch.setenv("CMS_REDIS_URL", "")
+    configured = Settings(database_url=settings.database_url, env="test")
+    assert configured.redis_url is None
+    async with client_for(configured) as client:
+        response = await client.get("/readyz")
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
+
+
 async def test_readyz_is_unavailable_while_a_migration_is_pending(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
