@@ -7,13 +7,16 @@
 
 1. Builds W3 (``generate_content(posts=1_000_000, tags=1000, authors=500, sections=2)``, or
    ``--posts`` of it) once, and keeps it (``bench/data.py``): later runs reuse the build.
-2. Starts the CMS in a subprocess per size (uvicorn, one worker, cache off,
-   ``CMS_DEBUG_TIMING=true``).
-3. Sends each list read once to warm up, then ``--repeat`` times, the sizes taking turns, and
-   reads the server's own time from ``Server-Timing: total;dur=`` (the whole request inside the
-   app, HTTP parsing aside); every read stops early once it has spent ``--budget`` seconds.
-4. Prints the median and the maximum per read and size, the SQL statements it sent, and each
-   worker's peak RSS (VmHWM) over the whole run.
+2. Copies each build into the W3 baseline's own schema (``w3_schema.py``) and starts, per
+   size, the CMS (uvicorn, one worker, cache off, ``CMS_DEBUG_TIMING=true``) and the baseline
+   (``w3_fastest.py``: the fastest hand-written server we could write for these reads).
+3. Sends each list read once to both and checks that they answer the same data, then
+   ``--repeat`` times, CMS and baseline and sizes taking turns, reading each server's own time
+   from ``Server-Timing: total;dur=`` (the whole request inside the app, HTTP parsing aside);
+   every read stops early once it has spent ``--budget`` seconds.
+4. Prints, per read and size, the CMS's median and maximum and its SQL statements, the
+   baseline's median, and the ratio of the two (the CMS's speed as a fraction of the
+   baseline's), and each CMS worker's peak RSS (VmHWM) over the whole run.
 
 ``CMS_DEBUG_TIMING`` costs about 40% of throughput on a 5 ms request, mostly outside the span
 it times, so these figures are for comparing sizes and engines, not for req/s.
@@ -22,6 +25,7 @@ it times, so these figures are for comparing sizes and engines, not for req/s.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -42,29 +46,42 @@ sys.path.insert(0, str(ROOT))
 
 from bench.data import W3, postgres_build, sqlite_build  # noqa: E402
 from bench.run import Server, machine, start  # noqa: E402
+from bench.w3_schema import copy_postgres, copy_sqlite  # noqa: E402
 
 POST_FIELDS = "edges { cursor node { title slug } }"
-# The list reads of issue 13, each with the variables it needs (filled in from the data).
-READS: dict[str, str] = {
-    "tag page with postCount and totalCount": (
+# The list reads of issue 13 by the name the W3 baseline knows them by (bench/w3_fastest.py):
+# a label, and the document, whose variables are filled in from the data.
+READS: dict[str, tuple[str, str]] = {
+    "tag_page": (
+        "tag page with postCount and totalCount",
         "query ($tag: String!) { tag(slug: $tag) { name postCount "
-        f"posts(first: 20) {{ totalCount {POST_FIELDS} }} }} }}"
+        f"posts(first: 20) {{ totalCount {POST_FIELDS} }} }} }}",
     ),
-    "site newest 20 with totalCount": f"{{ posts(first: 20) {{ totalCount {POST_FIELDS} }} }}",
-    "page 6 through cursors": (
-        f"query ($after: String!) {{ posts(first: 20, after: $after) {{ {POST_FIELDS} }} }}"
+    "newest": (
+        "site newest 20 with totalCount",
+        f"{{ posts(first: 20) {{ totalCount {POST_FIELDS} }} }}",
     ),
-    "posts(first: 20, orderBy: TITLE_ASC)": (
-        f"{{ posts(first: 20, orderBy: TITLE_ASC) {{ {POST_FIELDS} }} }}"
+    "page6": (
+        "page 6 through cursors",
+        f"query ($after: String!) {{ posts(first: 20, after: $after) {{ {POST_FIELDS} }} }}",
     ),
-    "author page with totalCount": (
+    "title": (
+        "posts(first: 20, orderBy: TITLE_ASC)",
+        f"{{ posts(first: 20, orderBy: TITLE_ASC) {{ {POST_FIELDS} }} }}",
+    ),
+    "author_page": (
+        "author page with totalCount",
         "query ($author: String!) { author(slug: $author) { name "
-        f"posts(first: 20) {{ totalCount {POST_FIELDS} }} }} }}"
+        f"posts(first: 20) {{ totalCount {POST_FIELDS} }} }} }}",
     ),
-    "tags(first: 100) { postCount }": "{ tags(first: 100) { edges { node { name postCount } } } }",
-    "authors(first: 20) { posts(first: 5) { totalCount } }": (
+    "tags": (
+        "tags(first: 100) { postCount }",
+        "{ tags(first: 100) { edges { node { name postCount } } } }",
+    ),
+    "authors": (
+        "authors(first: 20) { posts(first: 5) { totalCount } }",
         "{ authors(first: 20) { edges { node { name "
-        "posts(first: 5) { totalCount edges { node { title } } } } } } }"
+        "posts(first: 5) { totalCount edges { node { title } } } } } } }",
     ),
 }
 CURSOR_WALK = (
@@ -74,31 +91,56 @@ CURSOR_WALK = (
 
 @dataclass
 class Timing:
-    """One read at one size: the server's milliseconds per request, and its SQL count."""
+    """One read at one size: the server-side milliseconds of the CMS and of the W3 baseline."""
 
     server_ms: list[float] = field(default_factory=list)
+    baseline_ms: list[float] = field(default_factory=list)
     sql: int = 0
+
+    def ratio(self) -> float:
+        """How fast the CMS is as a fraction of the baseline (0.5x: it takes twice as long)."""
+        return statistics.median(self.baseline_ms) / statistics.median(self.server_ms)
 
     def cell(self) -> str:
         if not self.server_ms:
             return "-"
-        return f"{statistics.median(self.server_ms):,.1f} / {max(self.server_ms):,.1f} ({self.sql})"
+        cms = statistics.median(self.server_ms)
+        return (
+            f"{cms:,.1f} / {max(self.server_ms):,.1f} ({self.sql}); "
+            f"baseline {statistics.median(self.baseline_ms):,.2f}; {self.ratio():.2f}x"
+        )
 
 
-def ask(port: int, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The response body and its Server-Timing header, for one GET over loopback."""
-    path = "/graphql?" + urllib.parse.urlencode(
-        {"query": query, "variables": json.dumps(variables)}
-    )
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", headers={"Accept": "application/json"}
-    )
+@dataclass
+class Size:
+    """One W3 size: the CMS and the baseline serving it, and each read's variables."""
+
+    cms: Server
+    baseline: Server
+    variables: dict[str, dict[str, Any]]
+
+
+def get(url: str) -> tuple[dict[str, Any], str]:
+    """The JSON body and the Server-Timing header of one GET over loopback."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 - loopback
         body: dict[str, Any] = json.loads(response.read())
         timing = str(response.headers.get("Server-Timing", ""))
     if body.get("errors"):
-        raise RuntimeError(f"the CMS answered errors: {body['errors']}")
+        raise RuntimeError(f"{url} answered errors: {body['errors']}")
     return body, timing
+
+
+def ask(port: int, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The CMS's response to one GraphQL GET, and its Server-Timing header."""
+    query_string = urllib.parse.urlencode({"query": query, "variables": json.dumps(variables)})
+    return get(f"http://127.0.0.1:{port}/graphql?{query_string}")
+
+
+def ask_baseline(port: int, read: str, variables: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The W3 baseline's response to one read, and its Server-Timing header."""
+    query_string = urllib.parse.urlencode({"read": read, "variables": json.dumps(variables)})
+    return get(f"http://127.0.0.1:{port}/w3?{query_string}")
 
 
 def variables_for(port: int) -> dict[str, dict[str, Any]]:
@@ -111,30 +153,38 @@ def variables_for(port: int) -> dict[str, dict[str, Any]]:
         after = page["data"]["posts"]["pageInfo"]["endCursor"]
     tag = tags["data"]["tags"]["edges"][0]["node"]["slug"]
     author = authors["data"]["authors"]["edges"][0]["node"]["slug"]
-    return {
-        "tag page with postCount and totalCount": {"tag": tag},
-        "page 6 through cursors": {"after": after},
-        "author page with totalCount": {"author": author},
-    }
+    return {"tag_page": {"tag": tag}, "page6": {"after": after}, "author_page": {"author": author}}
 
 
-def time_read(
-    servers: dict[int, tuple[Server, dict[str, Any]]], read: str, repeat: int, budget: float
-) -> dict[int, Timing]:
-    """``read`` at every size, sizes alternating within each repetition (noise hits all)."""
-    timings = {posts: Timing() for posts in servers}
-    for server, variables in servers.values():
-        ask(server.port, READS[read], variables.get(read, {}))  # warm-up: caches, pages
+def server_ms(header: str) -> float:
+    total = re.search(r"total;dur=([\d.]+)", header)
+    if total is None:
+        raise RuntimeError(f"no Server-Timing total in {header!r}: is debug timing on?")
+    return float(total.group(1))
+
+
+def time_read(sizes: dict[int, Size], read: str, repeat: int, budget: float) -> dict[int, Timing]:
+    """``read`` at every size, the CMS and the baseline and the sizes taking turns (noise hits
+    all), after checking that both answer the same data."""
+    timings = {posts: Timing() for posts in sizes}
+    _, document = READS[read]
+    for posts, size in sizes.items():
+        variables = size.variables.get(read, {})
+        # The warm-up (caches, pages) doubles as the check that the comparison is fair.
+        cms, _ = ask(size.cms.port, document, variables)
+        baseline, _ = ask_baseline(size.baseline.port, read, variables)
+        if cms["data"] != baseline["data"]:
+            raise RuntimeError(f"{read} at {posts:,}: the CMS and the baseline disagree")
     deadline = time.monotonic() + budget
     for _ in range(repeat):
-        for posts, (server, variables) in servers.items():
-            _, header = ask(server.port, READS[read], variables.get(read, {}))
-            total = re.search(r"total;dur=([\d.]+)", header)
+        for posts, size in sizes.items():
+            variables = size.variables.get(read, {})
+            _, header = ask(size.cms.port, document, variables)
             statements = re.search(r'sql;desc="(\d+) statements"', header)
-            if total is None or statements is None:
-                raise RuntimeError(f"no Server-Timing figures in {header!r}: is debug timing on?")
-            timings[posts].server_ms.append(float(total.group(1)))
-            timings[posts].sql = int(statements.group(1))
+            timings[posts].server_ms.append(server_ms(header))
+            timings[posts].sql = int(statements.group(1)) if statements else 0
+            _, header = ask_baseline(size.baseline.port, read, variables)
+            timings[posts].baseline_ms.append(server_ms(header))
         if time.monotonic() > deadline:
             break
     return timings
@@ -154,38 +204,50 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
     args = parser.parse_args(argv)
 
-    sizes = [int(posts) for posts in args.posts.split(",")]
     urls: dict[int, str] = {}
-    for posts in sizes:
+    for posts in (int(posts) for posts in args.posts.split(",")):
         workload = replace(W3, posts=posts)
         if args.postgres:
             urls[posts] = postgres_build(args.postgres, workload, rebuild=args.rebuild)
         else:
             urls[posts] = sqlite_build(workload, rebuild=args.rebuild)
     workdir = Path(tempfile.mkdtemp(prefix="cms-scale-"))
-    servers: dict[int, tuple[Server, dict[str, Any]]] = {}
+    sizes: dict[int, Size] = {}
     try:
         for posts, url in urls.items():
-            server = start(
+            cms = start(
                 f"cms-w3-{posts}", "cms.app:create_app", cms_env(url), workdir, factory=True
             )
-            servers[posts] = (server, variables_for(server.port))
+            baseline_env = {"BENCH_W3_URL": prepare_baseline(url, workdir / f"w3-fast-{posts}")}
+            baseline = start(
+                f"w3-fast-{posts}", "bench.w3_fastest:app", baseline_env, workdir, factory=False
+            )
+            sizes[posts] = Size(cms, baseline, variables_for(cms.port))
         results: dict[str, dict[int, Timing]] = {}
         loads: dict[str, float] = {}
-        for read in READS:
-            results[read] = time_read(servers, read, args.repeat, args.budget)
+        for read, (label, _) in READS.items():
+            results[read] = time_read(sizes, read, args.repeat, args.budget)
             # The 1-minute load average as the read ends: the machine may be shared.
             loads[read] = os.getloadavg()[0]
             cells = "  ".join(f"{posts}: {t.cell()}" for posts, t in results[read].items())
-            print(f"  {read:<55} {cells}  (load average {os.getloadavg()[0]:.1f})", flush=True)
+            print(f"  {label:<55} {cells}  (load average {loads[read]:.1f})", flush=True)
         engine = "PostgreSQL" if args.postgres else "SQLite"
-        report(results, loads, servers, engine, args.markdown)
+        report(results, loads, sizes, engine, args.markdown)
     finally:
-        for server, _ in servers.values():
-            server.process.terminate()
-        for server, _ in servers.values():
-            server.process.wait(timeout=10)
+        for size in sizes.values():
+            for server in (size.cms, size.baseline):
+                server.process.terminate()
+                server.process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def prepare_baseline(database_url: str, fast_file: Path) -> str:
+    """Copy a W3 build's rows into the baseline's schema; returns the URL the baseline reads."""
+    if database_url.startswith("sqlite://"):
+        copy_sqlite(Path(database_url.removeprefix("sqlite://")), fast_file)
+        return f"sqlite://{fast_file}"
+    asyncio.run(copy_postgres(database_url))
+    return database_url
 
 
 def cms_env(database_url: str) -> dict[str, str]:
@@ -208,23 +270,25 @@ def cms_env(database_url: str) -> dict[str, str]:
 def report(
     results: dict[str, dict[int, Timing]],
     loads: dict[str, float],
-    servers: dict[int, tuple[Server, dict[str, Any]]],
+    sizes: dict[int, Size],
     engine: str,
     markdown: bool,
 ) -> None:
     print()
     print(
         f"W3 list reads, {engine}, 1,000 tags, 500 authors; server-side ms (Server-Timing "
-        "total), median / max (SQL statements), cache off, 1 worker per size"
+        "total): the CMS's median / max (SQL statements), the W3 baseline's median "
+        "(bench/w3_fastest.py), and the CMS's speed as a fraction of the baseline's; "
+        "cache off, 1 worker each"
     )
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
-    header = ["read", *(f"{posts:,} posts" for posts in servers), "load"]
+    header = ["read", *(f"{posts:,} posts" for posts in sizes), "load"]
     rows = [
-        [read, *(timing.cell() for timing in by_size.values()), f"{loads[read]:.1f}"]
+        [READS[read][0], *(timing.cell() for timing in by_size.values()), f"{loads[read]:.1f}"]
         for read, by_size in results.items()
     ]
-    rss = [f"{server.peak_rss_mib():.0f} MiB" for server, _ in servers.values()]
-    rows.append(["worker peak RSS", *rss, ""])
+    rss = [f"{size.cms.peak_rss_mib():.0f} MiB" for size in sizes.values()]
+    rows.append(["CMS worker peak RSS", *rss, ""])
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
