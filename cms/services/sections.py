@@ -24,7 +24,7 @@ from cms.models import Post, Section
 from cms.permissions import Permission
 from cms.rendering.markdown import Rendered, assign_anchors
 from cms.rendering.workers import render_bodies
-from cms.services.editing import Clock, apply_change, find_post, require_on_post, utc_now
+from cms.services.editing import Clock, Then, apply_change, find_post, require_on_post, utc_now
 from cms.services.validation import (
     MAX_SECTIONS,
     Problems,
@@ -145,6 +145,43 @@ def _check_position(position: int, *, upper: int) -> None:
         raise InvalidInput(f"`position` must be between 0 and {upper}.", field="position")
 
 
+async def _editable_section(viewer: Viewer, section_id: int) -> tuple[Section, Post]:
+    """The section and its post, once ``viewer`` may edit the post."""
+    section = await _find_section(section_id)
+    post = await find_post(section.post_id)
+    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    return section, post
+
+
+def _row(sections: Sequence[Section], section_id: int) -> Section:
+    """``section_id`` among ``sections``, read inside the change's transaction."""
+    row = next((s for s in sections if s.id == section_id), None)
+    if row is None:  # deleted since it was read; the version claim makes this rare
+        raise NotFound(f"There is no section {section_id}.", field="sectionId")
+    return row
+
+
+async def _change(
+    viewer: Viewer,
+    post: Post,
+    *,
+    expected_version: int,
+    mutation: str,
+    clock: Clock,
+    then: Then,
+) -> Post:
+    """A section change is a change to its post (see the module docstring)."""
+    return await apply_change(
+        viewer,
+        post,
+        expected_version=expected_version,
+        mutation=mutation,
+        event="post.updated",
+        now=clock(),
+        then=then,
+    )
+
+
 def _validated(section: SectionInput, *, field: str = "section") -> SectionInput:
     problems = Problems()
     check_section(problems, section, field=field)
@@ -188,13 +225,12 @@ async def add_section(
         await store_order(sections)
         created.append(row)
 
-    stored = await apply_change(
+    stored = await _change(
         viewer,
         post,
         expected_version=expected_version,
         mutation="addSection",
-        event="post.updated",
-        now=clock(),
+        clock=clock,
         then=insert,
     )
     return SectionChange(section=created[0], post=stored)
@@ -210,9 +246,7 @@ async def update_section(
     clock: Clock = utc_now,
 ) -> SectionChange:
     """Change a section's heading or body (None leaves it; an empty heading removes it)."""
-    current = await _find_section(section_id)
-    post = await find_post(current.post_id)
-    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    current, post = await _editable_section(viewer, section_id)
     changed = _validated(
         SectionInput(
             body=current.body if body is None else body,
@@ -225,9 +259,7 @@ async def update_section(
 
     async def rewrite(post: Post) -> None:
         sections = await _sections_of(post.id)
-        row = next((s for s in sections if s.id == section_id), None)
-        if row is None:  # deleted since it was read; the version claim makes this rare
-            raise NotFound(f"There is no section {section_id}.", field="sectionId")
+        row = _row(sections, section_id)
         await Section.filter(id=section_id).update(
             heading=changed.heading,
             body=changed.body,
@@ -237,13 +269,12 @@ async def update_section(
         row.heading, row.body = changed.heading, changed.body
         await store_order(sections)
 
-    stored = await apply_change(
+    stored = await _change(
         viewer,
         post,
         expected_version=expected_version,
         mutation="updateSection",
-        event="post.updated",
-        now=clock(),
+        clock=clock,
         then=rewrite,
     )
     return SectionChange(section=await Section.get(id=section_id), post=stored)
@@ -258,27 +289,22 @@ async def move_section(
     clock: Clock = utc_now,
 ) -> SectionChange:
     """Move a section to ``position`` (0 is first), shifting the ones in between."""
-    current = await _find_section(section_id)
-    post = await find_post(current.post_id)
-    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    _, post = await _editable_section(viewer, section_id)
 
     async def move(post: Post) -> None:
         sections = await _sections_of(post.id)
         _check_position(position, upper=len(sections) - 1)
-        row = next((s for s in sections if s.id == section_id), None)
-        if row is None:
-            raise NotFound(f"There is no section {section_id}.", field="sectionId")
+        row = _row(sections, section_id)
         sections.remove(row)
         sections.insert(position, row)
         await store_order(sections)
 
-    stored = await apply_change(
+    stored = await _change(
         viewer,
         post,
         expected_version=expected_version,
         mutation="moveSection",
-        event="post.updated",
-        now=clock(),
+        clock=clock,
         then=move,
     )
     return SectionChange(section=await Section.get(id=section_id), post=stored)
@@ -288,22 +314,19 @@ async def delete_section(
     viewer: Viewer, *, section_id: int, expected_version: int, clock: Clock = utc_now
 ) -> SectionChange:
     """Remove a section; the ones after it move up."""
-    current = await _find_section(section_id)
-    post = await find_post(current.post_id)
-    require_on_post(viewer, post, EDIT_OWN, EDIT_ANY)
+    _, post = await _editable_section(viewer, section_id)
 
     async def delete(post: Post) -> None:
         if not await Section.filter(id=section_id).delete():
             raise NotFound(f"There is no section {section_id}.", field="sectionId")
         await store_order(await _sections_of(post.id))
 
-    stored = await apply_change(
+    stored = await _change(
         viewer,
         post,
         expected_version=expected_version,
         mutation="deleteSection",
-        event="post.updated",
-        now=clock(),
+        clock=clock,
         then=delete,
     )
     return SectionChange(section=None, post=stored)
