@@ -18,14 +18,23 @@ and by whom it was issued.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
-from types import SimpleNamespace
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
 
 from cms.graphql.context import Info
+from cms.graphql.declarations import (
+    Column,
+    ConnectionOf,
+    Derived,
+    PostCount,
+    ToMany,
+    ToOne,
+    loads,
+    stored_in,
+)
 from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
 from cms.graphql.pagination import Connection, Edge, PageInfo, build_connection
@@ -39,7 +48,7 @@ from cms.graphql.posts.lists import (
     read_posts,
 )
 from cms.graphql.posts.revision_diff import RevisionDiff, resolve_revision_diff
-from cms.graphql.rows import from_row
+from cms.graphql.rows import column, from_row
 from cms.models import Author as AuthorModel
 from cms.models import Post as PostModel
 from cms.models import PostStatus as PostStatusModel
@@ -63,6 +72,7 @@ PAST_SECTION_TYPE = "RevisionSection"
 _POSITIONS_PER_REVISION = 1000  # above the most sections a post may have
 
 
+@stored_in(SectionModel)
 @strawberry.type(description="A run of markdown under an optional heading, within a post.")
 class Section(Node):
     pk: strawberry.Private[int]
@@ -77,11 +87,17 @@ class Section(Node):
     # holds only markdown): rendered on demand then, off the event loop within the bounds.
     stored: strawberry.Private[Rendered | None]
 
-    @strawberry.field(description="The body rendered as HTML; raw HTML in the markdown is escaped.")
+    @strawberry.field(
+        description="The body rendered as HTML; raw HTML in the markdown is escaped.",
+        metadata=loads(Column("html")),
+    )
     async def html(self) -> str:
         return (await self._rendered()).html
 
-    @strawberry.field(description="The body as plain text, without markup.")
+    @strawberry.field(
+        description="The body as plain text, without markup.",
+        metadata=loads(Column("plain_text")),
+    )
     async def plain_text(self) -> str:
         return (await self._rendered()).plain_text
 
@@ -228,6 +244,16 @@ async def resolve_preview_tokens(
     )
 
 
+def minutes_to_read(title: str, sections: Sequence[Mapping[str, Any]]) -> int:
+    """``Post.readingTimeMinutes``: the title and every section's heading and body."""
+    return reading_time_minutes([title, *(f"{s['heading'] or ''} {s['body']}" for s in sections)])
+
+
+# Both reading-time fields, on both paths: the title and the sections' headings and bodies.
+READING_TIME = Derived(minutes_to_read, ("title",), "sections", ("heading", "body"))
+
+
+@stored_in(PostModel)
 @strawberry.type(description="A post: a title, ordered sections, tags and an author.")
 class Post(Node):
     pk: strawberry.Private[int]
@@ -259,13 +285,13 @@ class Post(Node):
     # Set on a post read with `post(asOf:)`: its sections and tags as they were then.
     past: strawberry.Private[PastContent | None] = None
 
-    @strawberry.field
+    @strawberry.field(metadata=loads(ToOne("author")))
     async def author(self, info: Info) -> Author:
         author = await info.context.loaders.author_by_id.load(self.author_id)
         assert author is not None, "posts.author_id is a non-null foreign key"  # noqa: S101
         return Author.from_model(author)
 
-    @strawberry.field(description="The post's tags, by name.")
+    @strawberry.field(description="The post's tags, by name.", metadata=loads(ToMany("tags")))
     async def tags(self, info: Info) -> list[Tag]:
         if self.past is not None:
             return await past_tags(self.past)
@@ -273,14 +299,18 @@ class Post(Node):
             Tag.from_model(tag) for tag in await info.context.loaders.tags_by_post_id.load(self.pk)
         ]
 
-    @strawberry.field(description="The post's sections, in reading order.")
+    @strawberry.field(
+        description="The post's sections, in reading order.", metadata=loads(ToMany("sections"))
+    )
     async def sections(self, info: Info) -> list[Section]:
         if self.past is not None:
             return past_sections(self.pk, self.past)
         sections = await info.context.loaders.sections_by_post_id.load(self.pk)
         return [Section.from_model(section) for section in sections]
 
-    @strawberry.field(description="Estimated minutes to read the whole post.")
+    @strawberry.field(
+        description="Estimated minutes to read the whole post.", metadata=loads(READING_TIME)
+    )
     async def reading_time_minutes(self, info: Info) -> int:
         return await self._minutes_to_read(info)
 
@@ -292,30 +322,43 @@ class Post(Node):
             since=date(2026, 11, 26),
             sunset=date(2027, 3, 1),
         ),
+        metadata=loads(READING_TIME),
     )
     async def reading_time(self, info: Info) -> int | None:
         return await self._minutes_to_read(info)
 
     async def _minutes_to_read(self, info: Info) -> int:
+        sections: Sequence[Mapping[str, Any]]
         if self.past is not None:
-            texts = [f"{s['heading'] or ''} {s['body']}" for s in self.past.sections]
+            sections = self.past.sections
         else:
-            sections = await info.context.loaders.sections_by_post_id.load(self.pk)
-            texts = [f"{s.heading or ''} {s.body}" for s in sections]
-        return reading_time_minutes([self.title, *texts])
+            loaded = await info.context.loaders.sections_by_post_id.load(self.pk)
+            sections = [{"heading": s.heading, "body": s.body} for s in loaded]
+        return int(READING_TIME.compute(self.title, sections))
 
     @classmethod
-    def from_model(cls, post: PostModel) -> Post:
-        return from_row(cls, post, id=to_global_id("Post", post.id), pk=post.id)
+    def from_model(cls, post: PostModel | Mapping[str, Any]) -> Post:
+        """The post of a model instance, or of a row holding every column of the post table."""
+        pk = column(post, "id")
+        return from_row(cls, post, id=to_global_id("Post", pk), pk=pk)
 
 
 PostListResolver = Callable[..., Awaitable[Connection[Post]]]
 
 
+def post_list_field(parent: ParentKind | None, description: str) -> Any:
+    """A list of visible posts: every one (``Query.posts``), or those of the tag or author it
+    hangs off; declared as such for the compiled path, resolved by :func:`post_list`."""
+    declared = ConnectionOf("posts", parent)
+    return strawberry.field(
+        resolver=post_list(declared.parent), description=description, metadata=loads(declared)
+    )
+
+
 def post_list(parent: ParentKind | None) -> PostListResolver:
-    """The resolver of a list of visible posts: every one (``Query.posts``), or those of the
-    tag or author it hangs off. Each field names its parent kind; the arguments are declared
-    here once for all three lists."""
+    """The resolver of a list of visible posts: every one, or those of the tag or author it
+    hangs off. Each field names its parent kind; the arguments are declared here once for all
+    three lists."""
 
     async def resolve(
         root: Any,
@@ -342,6 +385,7 @@ def post_list(parent: ParentKind | None) -> PostListResolver:
     return resolve
 
 
+@stored_in(TagModel)
 @strawberry.type(description="A tag groups posts on one subject.")
 class Tag(Node):
     pk: strawberry.Private[int]
@@ -349,11 +393,11 @@ class Tag(Node):
     slug: str
     description: str
 
-    posts: Connection[Post] = strawberry.field(
-        resolver=post_list("tag"), description="This tag's visible posts."
-    )
+    posts: Connection[Post] = post_list_field("tag", "This tag's visible posts.")
 
-    @strawberry.field(description="How many visible posts carry this tag.")
+    @strawberry.field(
+        description="How many visible posts carry this tag.", metadata=loads(PostCount())
+    )
     async def post_count(self, info: Info) -> int:
         return await info.context.loaders.post_count_by_tag_id.load(self.pk)
 
@@ -362,6 +406,7 @@ class Tag(Node):
         return from_row(cls, tag, id=to_global_id("Tag", tag.id), pk=tag.id)
 
 
+@stored_in(AuthorModel)
 @strawberry.type(description="Someone who writes posts.")
 class Author(Node):
     pk: strawberry.Private[int]
@@ -369,9 +414,7 @@ class Author(Node):
     slug: str
     bio: str
 
-    posts: Connection[Post] = strawberry.field(
-        resolver=post_list("author"), description="This author's visible posts."
-    )
+    posts: Connection[Post] = post_list_field("author", "This author's visible posts.")
 
     @classmethod
     def from_model(cls, author: AuthorModel) -> Author:
@@ -407,8 +450,8 @@ def post_connection(rows: PostRows) -> Connection[Post]:
     page = rows.page
     return Connection(
         edges=[
-            # A row has every column of the post table, which is all from_model reads.
-            Edge(cursor=cursor, node=Post.from_model(cast(PostModel, SimpleNamespace(**row))))
+            # A row has every column of the post table, which is all from_row reads.
+            Edge(cursor=cursor, node=Post.from_model(row))
             for row, cursor in zip(page.rows, page.cursors, strict=True)
         ],
         page_info=PageInfo(
