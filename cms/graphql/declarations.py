@@ -76,9 +76,10 @@ class NodeId:
 
 @dataclass(frozen=True)
 class Derived:
-    """``compute(*columns, rows)``: a pure function of the row's ``columns`` and, when
-    ``relation`` names a to-many relation of the type, of its rows (each a mapping holding at
-    least ``relation_columns``)."""
+    """``compute(*columns, rows)``: a pure function of the row's ``columns`` (as the model
+    holds them) and, when ``relation`` names a to-many relation of the type, of its rows: each
+    a mapping holding at least ``relation_columns``, as the driver reads them on the compiled
+    path (text and integers read alike everywhere; convert anything else in ``compute``)."""
 
     compute: Callable[..., Any]
     columns: tuple[str, ...]

@@ -129,10 +129,13 @@ class Computed(Field):
 
     key: str
     derived: Derived
+    # The model's Python value of each of derived.columns, from the driver's.
+    converters: tuple[Converter, ...]
     relation: Relation | None
 
     def build(self, row: Row, loaded: Loaded) -> Any:
-        values = [row[column] for column in self.derived.columns]
+        columns = zip(self.derived.columns, self.converters, strict=True)
+        values = [convert(row[column]) for column, convert in columns]
         if self.relation is None:
             return self.derived.compute(*values)
         return self.derived.compute(*values, loaded[self.relation].get(row["id"], ()))

@@ -42,6 +42,7 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
+from tortoise.models import Model
 
 from cms.graphql import declarations as declared
 from cms.graphql.compiled.plan import (
@@ -58,7 +59,7 @@ from cms.graphql.compiled.plan import (
     PostCount,
     Typename,
 )
-from cms.graphql.compiled.serialize import global_id, output_converter
+from cms.graphql.compiled.serialize import global_id, output_converter, python_converter
 from cms.graphql.compiled.sql import Unplannable
 
 __all__ = ["PlanCache", "plan_operation"]
@@ -125,7 +126,7 @@ class _Walk:
         elif isinstance(how, declared.Column):
             self.column(node, key, object_type, how)
         elif isinstance(how, declared.Derived):
-            self.derived(node, key, how)
+            self.derived(node, key, object_type, how)
         elif isinstance(how, declared.ToOne):
             if how.relation != _JOINED_RELATION:
                 raise Unplannable(f"{node.type_name}.{name} is not joined by the statements")
@@ -145,19 +146,21 @@ class _Walk:
     def column(
         self, node: ObjectNode, key: str, object_type: GraphQLObjectType, how: declared.Column
     ) -> None:
-        model = declared.model_of(object_type)
-        if model is None:
-            raise Unplannable(f"{object_type.name} is stored in no model")
+        model = _model(object_type)
         node.columns.add(how.name)
         node.fields.append(Column(key, how.name, output_converter(model, how.name)))
 
-    def derived(self, node: ObjectNode, key: str, how: declared.Derived) -> None:
+    def derived(
+        self, node: ObjectNode, key: str, object_type: GraphQLObjectType, how: declared.Derived
+    ) -> None:
+        model = _model(object_type)
         node.columns.update(how.columns)
         relation = None
         if how.relation is not None:
             relation = node.relation(how.relation)
             relation.columns.update(how.relation_columns)
-        node.fields.append(Computed(key, how, relation))
+        converters = tuple(python_converter(model, column) for column in how.columns)
+        node.fields.append(Computed(key, how, converters, relation))
 
     def lookup(
         self,
@@ -223,6 +226,13 @@ class _Walk:
             else:
                 raise Unplannable(f"PageInfo.{name} has no plan")
         return info
+
+
+def _model(object_type: GraphQLObjectType) -> type[Model]:
+    model = declared.model_of(object_type)
+    if model is None:
+        raise Unplannable(f"{object_type.name} is stored in no model")
+    return model
 
 
 def plan_operation(executor: Any) -> ObjectNode:
