@@ -30,7 +30,9 @@ def column(row: object, name: str) -> Any:
 
 def from_row(cls: type[T], row: object, **computed: object) -> T:
     """``cls`` with ``computed``, and each other field without a default read from ``row``."""
-    read = {name: column(row, name) for name in _required(cls) if name not in computed}
+    # One check per row, not per field: this runs for every row of every list.
+    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
+    read = {name: get(name) for name in _required(cls) if name not in computed}
     return cls(**read, **computed)
 
 

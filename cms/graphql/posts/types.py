@@ -107,16 +107,18 @@ class Section(Node):
         return self.stored
 
     @classmethod
-    def from_model(cls, section: SectionModel) -> Section:
+    def from_model(cls, section: SectionModel | Mapping[str, Any]) -> Section:
+        pk = column(section, "id")
+        html, plain_text = column(section, "html"), column(section, "plain_text")
         return from_row(
             cls,
             section,
-            id=to_global_id("Section", section.id),
-            pk=section.id,
+            id=to_global_id("Section", pk),
+            pk=pk,
             # NULL only if some write path forgot to render (a bug): rendered on demand then.
             stored=None
-            if section.html is None or section.plain_text is None
-            else Rendered(html=section.html, plain_text=section.plain_text),
+            if html is None or plain_text is None
+            else Rendered(html=html, plain_text=plain_text),
         )
 
 
@@ -338,7 +340,6 @@ class Post(Node):
 
     @classmethod
     def from_model(cls, post: PostModel | Mapping[str, Any]) -> Post:
-        """The post of a model instance, or of a row holding every column of the post table."""
         pk = column(post, "id")
         return from_row(cls, post, id=to_global_id("Post", pk), pk=pk)
 
@@ -402,8 +403,9 @@ class Tag(Node):
         return await info.context.loaders.post_count_by_tag_id.load(self.pk)
 
     @classmethod
-    def from_model(cls, tag: TagModel) -> Tag:
-        return from_row(cls, tag, id=to_global_id("Tag", tag.id), pk=tag.id)
+    def from_model(cls, tag: TagModel | Mapping[str, Any]) -> Tag:
+        pk = column(tag, "id")
+        return from_row(cls, tag, id=to_global_id("Tag", pk), pk=pk)
 
 
 @stored_in(AuthorModel)
@@ -417,8 +419,9 @@ class Author(Node):
     posts: Connection[Post] = post_list_field("author", "This author's visible posts.")
 
     @classmethod
-    def from_model(cls, author: AuthorModel) -> Author:
-        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)
+    def from_model(cls, author: AuthorModel | Mapping[str, Any]) -> Author:
+        pk = column(author, "id")
+        return from_row(cls, author, id=to_global_id("Author", pk), pk=pk)
 
 
 def past_sections(post_pk: int, past: PastContent) -> list[Section]:
