@@ -1,8 +1,9 @@
 """Running a plan: read each position's rows in one statement, then build the response.
 
 Arguments are read per request with graphql-core's ``get_argument_values`` (the coercion the
-standard executor applies) and checked by the same service code as the resolvers
-(``PageRequest.from_args``, ``check_slug``, ``check_criteria``). Whatever the standard executor
+standard executor applies), a filter becomes the resolver's own ``PostFilter``
+(``declarations.input_object``), and they are checked by the same code as the resolvers
+(``PageRequest.from_args``, ``post_lookup``, ``check_slug``, ``check_criteria``). Whatever the standard executor
 would answer with an error, or with anything but the data built here, raises
 :class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole operation to
 the standard executor, which produces the exact error.
@@ -46,7 +47,7 @@ from cms.graphql.compiled.plan import (
     PostCount,
     Row,
 )
-from cms.graphql.compiled.serialize import Converter, python_converter
+from cms.graphql.compiled.serialize import python_converter
 from cms.graphql.compiled.sql import TemplateCache, Unplannable
 from cms.graphql.compiled.statements import PostList, Statements
 from cms.graphql.declarations import input_object
@@ -60,8 +61,6 @@ from cms.services.post_pages import PageSpec
 from cms.services.posts import PostCriteria, check_criteria, sort_key_for
 
 __all__ = ["execute_plan"]
-
-_NAME_CURSOR: list[tuple[str, Converter]] = [("name", str), ("id", int)]
 
 
 async def execute_plan(plan: ObjectNode, executor: Any, templates: TemplateCache) -> dict[str, Any]:
@@ -259,7 +258,8 @@ class _Run:
         else:
             record_authors(row["id"] for row in rows)
         total = await self.statements.count_all(model) if field.wants_total else None
-        return Page(rows, more, preceded, _NAME_CURSOR, total)
+        cursor_fields = [(name, python_converter(model, name)) for name, _ in BY_NAME.fields]
+        return Page(rows, more, preceded, cursor_fields, total)
 
 
 def _ids(rows: Sequence[Row]) -> list[int]:
