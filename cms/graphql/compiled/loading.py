@@ -3,10 +3,10 @@
 Arguments are read per request with graphql-core's ``get_argument_values`` (the coercion the
 standard executor applies), a filter becomes the resolver's own ``PostFilter``
 (``declarations.input_object``), and they are checked by the same code as the resolvers
-(``PageRequest.from_args``, ``post_lookup``, ``check_slug``, ``check_criteria``). Whatever the standard executor
-would answer with an error, or with anything but the data built here, raises
-:class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole operation to
-the standard executor, which produces the exact error.
+(``PageRequest.from_args``, ``post_lookup``, ``check_slug``, ``check_criteria``). Whatever
+the standard executor would answer with an error, or with anything but the data built here,
+raises :class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole
+operation to the standard executor, which produces the exact error.
 
 Like the resolvers and loaders, loading records the content it read (``cms.cache.tracking``),
 so that a cached response is purged by the same changes whichever path built it.
