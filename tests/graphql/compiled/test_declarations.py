@@ -4,10 +4,13 @@ declared field: a new field cannot silently drop off the compiled path, nor off 
 
 from __future__ import annotations
 
+import strawberry
 from graphql import GraphQLObjectType, build_schema
 
 from cms.graphql import declarations
+from cms.graphql.node import Node
 from cms.graphql.schema import schema
+from cms.models import Tag as TagModel
 from tests.graphql.compiled.test_generated import READ_SDL
 
 CONTENT_TYPES = ("Post", "Section", "Tag", "Author")
@@ -64,3 +67,29 @@ def test_the_generated_documents_reach_every_declared_field() -> None:
         assert isinstance(read_type, GraphQLObjectType), type_name
         missing = _declared(type_name) - set(read_type.fields)
         assert not missing, f"{type_name}: add {sorted(missing)} to READ_SDL"
+
+
+@declarations.stored_in(TagModel)
+@strawberry.type
+class Label(Node):
+    """A toy stored type: its data field is declared by its one line."""
+
+    name: str
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+@strawberry.type
+class LabelQuery:
+    label: Label | None = None
+
+
+def test_a_new_data_field_of_a_stored_type_is_a_column_without_more_than_its_line() -> None:
+    label = strawberry.Schema(query=LabelQuery)._schema.get_type("Label")
+    assert isinstance(label, GraphQLObjectType)
+    assert declarations.model_of(label) is TagModel
+    assert declarations.declaration_of(label, "name") == declarations.Column("name")
+    assert declarations.declaration_of(label, "id") == declarations.NodeId()
+    assert declarations.declaration_of(label, "shout") is None
