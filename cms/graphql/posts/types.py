@@ -5,7 +5,9 @@ them both ways: ``Post.tags`` and ``Tag.posts``, ``Post.author`` and ``Author.po
 ``Post.revisions`` and ``Post.previewTokens`` lead to an ``Author`` whose ``posts`` lead back.
 A schema may be cyclic; the import graph may not (the import-linter contracts in
 pyproject.toml), and a resolver that builds a ``Tag`` needs the ``Tag`` class. What the fields
-do lives below: the post lists in ``lists``, as-of reads in ``cms.services.time_travel``.
+do lives below: the post lists in ``lists``, as-of reads in ``cms.services.time_travel``. How
+each field reads the database is declared on it (``cms.graphql.declarations``): the resolvers
+here are written beside that declaration, and the compiled read path plans from it.
 
 Revisions and preview tokens are for viewers who may edit the post: anyone else selecting
 ``revisions`` or ``previewTokens`` gets null with a top-level UNAUTHENTICATED error when
