@@ -30,3 +30,10 @@ def test_fields_come_from_the_row_unless_computed() -> None:
 def test_a_row_without_a_field_the_type_needs_is_an_error() -> None:
     with pytest.raises(AttributeError, match="name"):
         from_row(Thing, SimpleNamespace(id=7))
+
+
+def test_a_mapping_of_columns_reads_like_a_model_instance() -> None:
+    thing = from_row(Thing, {"id": 7, "name": "lamp"}, id=strawberry.ID("Thing:7"))
+    assert (thing.id, thing.name) == ("Thing:7", "lamp")
+    with pytest.raises(KeyError, match="name"):
+        from_row(Thing, {"id": 7})

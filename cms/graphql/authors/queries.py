@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from cms.graphql.context import Info
+from cms.graphql.declarations import ConnectionOf, Lookup, loads
 from cms.graphql.pagination import Connection, build_connection
 from cms.graphql.posts.types import Author
 from cms.graphql.tags.queries import BY_NAME
@@ -14,13 +15,13 @@ from cms.services.inputs import check_slug
 
 @strawberry.type
 class AuthorQueries:
-    @strawberry.field(description="One author by slug.")
+    @strawberry.field(description="One author by slug.", metadata=loads(Lookup("author")))
     async def author(self, slug: str) -> Author | None:
         check_slug(slug, field="slug")
         author = await AuthorModel.get_or_none(slug=slug)
         return Author.from_model(author) if author else None
 
-    @strawberry.field(description="All authors, by name.")
+    @strawberry.field(description="All authors, by name.", metadata=loads(ConnectionOf("authors")))
     async def authors(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Author]:

@@ -1,11 +1,12 @@
 """Running a plan: read each position's rows in one statement, then build the response.
 
 Arguments are read per request with graphql-core's ``get_argument_values`` (the coercion the
-standard executor applies) and checked by the same service code as the resolvers
-(``PageRequest.from_args``, ``check_slug``, ``check_criteria``). Whatever the standard executor
-would answer with an error, or with anything but the data built here, raises
-:class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole operation to
-the standard executor, which produces the exact error.
+standard executor applies), a filter becomes the resolver's own ``PostFilter``
+(``declarations.input_object``), and they are checked by the same code as the resolvers
+(``PageRequest.from_args``, ``post_lookup``, ``check_slug``, ``check_criteria``). Whatever
+the standard executor would answer with an error, or with anything but the data built here,
+raises :class:`~cms.graphql.compiled.sql.Unplannable`: the caller then hands the whole
+operation to the standard executor, which produces the exact error.
 
 Like the resolvers and loaders, loading records the content it read (``cms.cache.tracking``),
 so that a cached response is purged by the same changes whichever path built it.
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from graphql import GraphQLInputObjectType, get_named_type
 from graphql.execution.values import get_argument_values
 
 from cms.cache.tracking import (
@@ -45,11 +47,12 @@ from cms.graphql.compiled.plan import (
     PostCount,
     Row,
 )
-from cms.graphql.compiled.serialize import Converter, python_converter
+from cms.graphql.compiled.serialize import python_converter
 from cms.graphql.compiled.sql import TemplateCache, Unplannable
 from cms.graphql.compiled.statements import PostList, Statements
-from cms.graphql.node import from_global_id
+from cms.graphql.declarations import input_object
 from cms.graphql.posts.inputs import PostFilter
+from cms.graphql.posts.lookup import post_lookup
 from cms.graphql.tags.queries import BY_NAME
 from cms.models import Author, Post, Tag
 from cms.services.inputs import check_slug
@@ -58,15 +61,6 @@ from cms.services.post_pages import PageSpec
 from cms.services.posts import PostCriteria, check_criteria, sort_key_for
 
 __all__ = ["execute_plan"]
-
-_FILTER_FIELDS = {
-    "tag": "tag",
-    "tagsAny": "tags_any",
-    "author": "author",
-    "publishedAfter": "published_after",
-    "publishedBefore": "published_before",
-}
-_NAME_CURSOR: list[tuple[str, Converter]] = [("name", str), ("id", int)]
 
 
 async def execute_plan(plan: ObjectNode, executor: Any, templates: TemplateCache) -> dict[str, Any]:
@@ -150,18 +144,9 @@ class _Run:
             await self.load(node, [row])
 
     async def post(self, global_id: str | None, slug: str | None, node: ObjectNode) -> Row | None:
-        # The checks of the `post` resolver and of get_post, in the same order.
-        if (global_id is None) == (slug is None):
-            raise Unplannable("`post` needs exactly one of id and slug")
-        by: dict[str, Any]
-        if global_id is not None:
-            type_name, pk = from_global_id(global_id)
-            if type_name != "Post":
-                raise Unplannable("not the id of a Post")
-            by = {"id": pk}
-        else:
-            check_slug(slug, field="slug")
-            by = {"slug": slug}
+        # The `post` resolver's own checks: InvalidInput hands the request to the resolver.
+        asked = post_lookup(global_id, slug)
+        by = {"id": asked.post_id} if asked.post_id is not None else {"slug": asked.slug}
         columns = tuple(sorted(node.columns))
         authors = tuple(sorted(node.author_columns()))
         row = await self.statements.post(columns, authors, **by)
@@ -182,12 +167,14 @@ class _Run:
         for node in field.nodes():
             await self.load(node, page_rows)
 
-    def criteria(self, given: dict[str, Any] | None) -> PostCriteria:
+    def criteria(self, field: Connection, given: dict[str, Any] | None) -> PostCriteria:
         if given is None:
             return PostCriteria()
-        if not set(given) <= set(_FILTER_FIELDS):
-            raise Unplannable("a filter field without a plan")
-        criteria = PostFilter(**{_FILTER_FIELDS[k]: v for k, v in given.items()}).to_criteria()
+        filter_type = get_named_type(field.definition.args["filter"].type)
+        post_filter = input_object(cast(GraphQLInputObjectType, filter_type), given)
+        if not isinstance(post_filter, PostFilter):
+            raise Unplannable(f"{filter_type.name} is not a PostFilter")
+        criteria = post_filter.to_criteria()
         # The resolver's find_posts makes the same checks; raises InvalidInput.
         check_criteria(criteria)
         return criteria
@@ -204,7 +191,7 @@ class _Run:
             max_size=self.settings.max_page_size,
             sort_key=sort_key,
         )
-        criteria = self.criteria(args["filter"])
+        criteria = self.criteria(field, args["filter"])
         page = PageSpec.of(request)
         parent = field.parent
         parent_ids = _ids(rows) if parent else []
@@ -271,7 +258,8 @@ class _Run:
         else:
             record_authors(row["id"] for row in rows)
         total = await self.statements.count_all(model) if field.wants_total else None
-        return Page(rows, more, preceded, _NAME_CURSOR, total)
+        cursor_fields = [(name, python_converter(model, name)) for name, _ in BY_NAME.fields]
+        return Page(rows, more, preceded, cursor_fields, total)
 
 
 def _ids(rows: Sequence[Row]) -> list[int]:

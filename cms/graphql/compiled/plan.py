@@ -15,29 +15,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from graphql import FieldNode, GraphQLField
 
-from cms.graphql.compiled.serialize import Converter, cursor_of, identity, reading_time
+from cms.graphql.compiled.serialize import Converter, cursor_of, identity
+from cms.graphql.declarations import (
+    ConnectionKind,
+    Derived,
+    LookupKind,
+    ParentKind,
+    RelationName,
+)
 
 __all__ = [
     "AUTHOR",
     "Children",
     "Column",
+    "Computed",
     "Connection",
+    "ConnectionKind",
     "Const",
-    "Derived",
     "Edges",
     "Field",
     "Joined",
     "Loaded",
     "Lookup",
+    "LookupKind",
     "ObjectNode",
     "Page",
     "PageInfo",
+    "ParentKind",
     "PostCount",
-    "ReadingTime",
     "Relation",
     "Typename",
 ]
@@ -45,9 +54,6 @@ __all__ = [
 Row = dict[str, Any]
 # Where a post row keeps the columns of its author, joined into the same statement.
 AUTHOR = "@author"
-ConnectionKind = Literal["posts", "tags", "authors"]
-ParentKind = Literal["tag", "author"]
-LookupKind = Literal["post", "tag", "author"]
 
 
 class Loaded(dict[object, Any]):
@@ -98,17 +104,7 @@ class Typename(Field):
 
 @dataclass(eq=False)
 class Column(Field):
-    key: str
-    column: str
-    convert: Converter
-
-    def build(self, row: Row, loaded: Loaded) -> Any:
-        return self.convert(row[self.column])
-
-
-@dataclass(eq=False)
-class Derived(Field):
-    """A pure function of the row: global ids, rendered HTML, plain text."""
+    """One column of the row, converted: a stored value, or a global id made from ``id``."""
 
     key: str
     column: str
@@ -122,17 +118,27 @@ class Derived(Field):
 class Relation:
     """Rows hanging off many parents (a post's sections or tags), loaded once per node."""
 
-    name: Literal["sections", "tags"]
+    name: RelationName
     columns: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False)
-class ReadingTime(Field):
+class Computed(Field):
+    """A declared :class:`~cms.graphql.declarations.Derived` value of the row (and of the rows
+    of one of its relations)."""
+
     key: str
-    sections: Relation
+    derived: Derived
+    # The model's Python value of each of derived.columns, from the driver's.
+    converters: tuple[Converter, ...]
+    relation: Relation | None
 
     def build(self, row: Row, loaded: Loaded) -> Any:
-        return reading_time(row["title"], loaded[self.sections].get(row["id"], ()))
+        columns = zip(self.derived.columns, self.converters, strict=True)
+        values = [convert(row[column]) for column, convert in columns]
+        if self.relation is None:
+            return self.derived.compute(*values)
+        return self.derived.compute(*values, loaded[self.relation].get(row["id"], ()))
 
 
 @dataclass(eq=False)
@@ -171,7 +177,7 @@ class ObjectNode:
         self._builder = builder
         return builder
 
-    def relation(self, name: Literal["sections", "tags"]) -> Relation:
+    def relation(self, name: RelationName) -> Relation:
         if name not in self.relations:
             self.relations[name] = Relation(name)
         return self.relations[name]

@@ -5,11 +5,10 @@ executor answers the whole operation) anything else:
 
 - queries only, without operation directives; no ``@defer``/``@stream``, no directive on a
   field but ``@skip``/``@include``;
-- the root fields ``posts``, ``post``, ``tag``, ``tags``, ``author``, ``authors``;
-- ``Post``, ``Section``, ``Tag`` and ``Author`` scalars, ``Post.author``/``tags``/``sections``,
-  ``Tag.posts``/``postCount``, ``Author.posts``, the pure ``readingTimeMinutes``,
-  ``readingTime``, and the stored ``html`` and ``plainText``; connections with ``edges``, ``node``,
-  ``cursor``, ``pageInfo`` and ``totalCount``; ``__typename`` anywhere.
+- the fields that declare how they load (``cms.graphql.declarations``, read from the schema):
+  the planner names none of them, so a field declared on its type is compiled; connections
+  with ``edges``, ``node``, ``cursor``, ``pageInfo`` and ``totalCount``; ``__typename``
+  anywhere.
 
 Fields are collected with graphql-core's own ``collect_fields``/``collect_subfields``, which
 resolve fragments, inline fragments, aliases, repeated keys and ``@skip``/``@include`` exactly
@@ -22,12 +21,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any, cast
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -42,75 +42,31 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
+from tortoise.models import Model
 
+from cms.graphql import declarations as declared
 from cms.graphql.compiled.plan import (
     Children,
     Column,
+    Computed,
     Connection,
-    ConnectionKind,
     Const,
-    Derived,
     Edges,
     Joined,
     Lookup,
-    LookupKind,
     ObjectNode,
     PageInfo,
-    ParentKind,
     PostCount,
-    ReadingTime,
     Typename,
 )
-from cms.graphql.compiled.serialize import global_id, output_converter
+from cms.graphql.compiled.serialize import global_id, output_converter, python_converter
 from cms.graphql.compiled.sql import Unplannable
-from cms.models import Author, Post, Section, Tag
 
 __all__ = ["PlanCache", "plan_operation"]
 
-# GraphQL field -> column, per type. Everything else a type offers needs a handler below.
-_COLUMNS: dict[str, tuple[type[Any], dict[str, str]]] = {
-    "Post": (
-        Post,
-        {
-            "slug": "slug",
-            "title": "title",
-            "excerpt": "excerpt",
-            "status": "status",
-            "publishedAt": "published_at",
-            "createdAt": "created_at",
-            "updatedAt": "updated_at",
-            "version": "version",
-            "deletedAt": "deleted_at",
-        },
-    ),
-    "Section": (
-        Section,
-        # html and plainText were rendered when the section was written: columns like the rest.
-        {
-            "position": "position",
-            "heading": "heading",
-            "anchor": "anchor",
-            "body": "body",
-            "html": "html",
-            "plainText": "plain_text",
-        },
-    ),
-    "Tag": (Tag, {"name": "name", "slug": "slug", "description": "description"}),
-    "Author": (Author, {"name": "name", "slug": "slug", "bio": "bio"}),
-}
-_ROOT_CONNECTIONS: dict[str, ConnectionKind] = {
-    "posts": "posts",
-    "tags": "tags",
-    "authors": "authors",
-}
-_LOOKUPS: dict[str, tuple[LookupKind, str]] = {
-    "post": ("post", "Post"),
-    "tag": ("tag", "Tag"),
-    "author": ("author", "Author"),
-}
-_PARENTS: dict[str, ParentKind] = {"Tag": "tag", "Author": "author"}
-_NODE_TYPES = {"posts": "Post", "tags": "Tag", "authors": "Author"}
 _PAGE_INFO_FIELDS = ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+# The one to-one relation the post statements join into their rows (plan.AUTHOR).
+_JOINED_RELATION = "author"
 
 
 class _Walk:
@@ -135,13 +91,16 @@ class _Walk:
                         raise Unplannable(f"directive @{directive.name.value}")
             yield key, details[0].node.name.value, details
 
+    def type(self, type_name: str) -> GraphQLObjectType:
+        return cast(GraphQLObjectType, self.schema.get_type(type_name))
+
     def sub(self, type_name: str, details: FieldDetailsList) -> CollectedFields:
         return collect_subfields(
             self.schema,
             self.fragments,
             self.variable_values,
             self.operation,
-            cast(GraphQLObjectType, self.schema.get_type(type_name)),
+            self.type(type_name),
             details,
             self.hide_suggestions,
         )
@@ -153,62 +112,108 @@ class _Walk:
         return node
 
     def field(self, node: ObjectNode, key: str, name: str, details: FieldDetailsList) -> None:
-        type_name = node.type_name
         if name == "__typename":
-            node.fields.append(Typename(key, type_name))
-        elif name == "id" and type_name in _COLUMNS:
-            node.fields.append(Derived(key, "id", global_id(type_name)))
-        elif type_name in _COLUMNS and name in _COLUMNS[type_name][1]:
-            model, columns = _COLUMNS[type_name]
-            column = columns[name]
-            node.columns.add(column)
-            node.fields.append(Column(key, column, output_converter(model, column)))
+            node.fields.append(Typename(key, node.type_name))
+            return
+        object_type = self.type(node.type_name)
+        definition = object_type.fields.get(name)  # None for __schema and __type
+        how = None if definition is None else declared.declaration_of(object_type, name)
+        if definition is None or how is None:
+            raise Unplannable(f"{node.type_name}.{name} is answered by the standard executor")
+        target = get_named_type(definition.type).name
+        if isinstance(how, declared.NodeId):
+            node.fields.append(Column(key, "id", global_id(node.type_name)))
+        elif isinstance(how, declared.Column):
+            self.column(node, key, object_type, how)
+        elif isinstance(how, declared.Derived):
+            self.derived(node, key, object_type, how)
+        elif isinstance(how, declared.ToOne):
+            if how.relation != _JOINED_RELATION:
+                raise Unplannable(f"{node.type_name}.{name} is not joined by the statements")
+            node.fields.append(Joined(key, self.object(target, details)))
+        elif isinstance(how, declared.ToMany):
+            child = self.object(target, details)
+            relation = node.relation(how.name)
+            relation.columns |= child.columns
+            node.fields.append(Children(key, relation, child))
+        elif isinstance(how, declared.PostCount):
+            node.fields.append(PostCount(key))
+        elif isinstance(how, declared.ConnectionOf):
+            self.connection(node, key, definition, details, how)
         else:
-            handler = _HANDLERS.get((type_name, name))
-            if handler is None:
-                raise Unplannable(f"{type_name}.{name} has no plan")
-            handler(self, node, key, details)
+            self.lookup(node, key, definition, details, how)
 
-    def definition(self, type_name: str, name: str) -> Any:
-        return cast(GraphQLObjectType, self.schema.get_type(type_name)).fields[name]
+    def column(
+        self, node: ObjectNode, key: str, object_type: GraphQLObjectType, how: declared.Column
+    ) -> None:
+        model = _model(object_type)
+        node.columns.add(how.name)
+        node.fields.append(Column(key, how.name, output_converter(model, how.name)))
+
+    def derived(
+        self, node: ObjectNode, key: str, object_type: GraphQLObjectType, how: declared.Derived
+    ) -> None:
+        model = _model(object_type)
+        node.columns.update(how.columns)
+        relation = None
+        if how.relation is not None:
+            relation = node.relation(how.relation)
+            relation.columns.update(how.relation_columns)
+        converters = tuple(python_converter(model, column) for column in how.columns)
+        node.fields.append(Computed(key, how, converters, relation))
+
+    def lookup(
+        self,
+        node: ObjectNode,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        how: declared.Lookup,
+    ) -> None:
+        field_node = details[0].node
+        given = {argument.name.value for argument in field_node.arguments or ()}
+        if given & set(how.standard_only):
+            raise Unplannable(f"{field_node.name.value} with {', '.join(how.standard_only)}")
+        child = self.object(get_named_type(definition.type).name, details)
+        node.fields.append(Lookup(key, how.kind, definition, field_node, child))
 
     def connection(
         self,
         node: ObjectNode,
         key: str,
+        definition: GraphQLField,
         details: FieldDetailsList,
-        kind: ConnectionKind,
-        parent: ParentKind | None,
+        how: declared.ConnectionOf,
     ) -> None:
-        definition = self.definition(node.type_name, details[0].node.name.value)
-        connection_type = get_named_type(definition.type).name
-        connection = Connection(key, kind, parent, definition, details[0].node)
-        for part_key, name, sub in self.fields(self.sub(connection_type, details)):
+        connection_type = cast(GraphQLObjectType, get_named_type(definition.type))
+        connection = Connection(key, how.kind, how.parent, definition, details[0].node)
+        for part_key, name, sub in self.fields(self.sub(connection_type.name, details)):
             if name == "__typename":
-                connection.parts.append((part_key, Const(connection_type)))
+                connection.parts.append((part_key, Const(connection_type.name)))
             elif name == "totalCount":
                 connection.parts.append((part_key, "totalCount"))
             elif name == "edges":
-                edges = self.edges(part_key, connection_type, sub, kind)
+                edge_type = get_named_type(connection_type.fields[name].type)
+                edges = self.edges(part_key, cast(GraphQLObjectType, edge_type), sub)
                 connection.parts.append((part_key, edges))
             elif name == "pageInfo":
                 connection.parts.append((part_key, self.page_info(part_key, sub)))
             else:
-                raise Unplannable(f"{connection_type}.{name} has no plan")
+                raise Unplannable(f"{connection_type.name}.{name} has no plan")
         node.fields.append(connection)
 
-    def edges(self, key: str, connection_type: str, details: FieldDetailsList, kind: str) -> Edges:
-        edge_type = connection_type.removesuffix("Connection") + "Edge"
+    def edges(self, key: str, edge_type: GraphQLObjectType, details: FieldDetailsList) -> Edges:
         edges = Edges(key)
-        for key, name, sub in self.fields(self.sub(edge_type, details)):
+        for part_key, name, sub in self.fields(self.sub(edge_type.name, details)):
             if name == "__typename":
-                edges.parts.append((key, Const(edge_type)))
+                edges.parts.append((part_key, Const(edge_type.name)))
             elif name == "cursor":
-                edges.parts.append((key, "cursor"))
+                edges.parts.append((part_key, "cursor"))
             elif name == "node":
-                edges.parts.append((key, self.object(_NODE_TYPES[kind], sub)))
+                node_type = get_named_type(edge_type.fields[name].type).name
+                edges.parts.append((part_key, self.object(node_type, sub)))
             else:
-                raise Unplannable(f"{edge_type}.{name} has no plan")
+                raise Unplannable(f"{edge_type.name}.{name} has no plan")
         return edges
 
     def page_info(self, key: str, details: FieldDetailsList) -> PageInfo:
@@ -223,69 +228,11 @@ class _Walk:
         return info
 
 
-Handler = Callable[[_Walk, ObjectNode, str, FieldDetailsList], None]
-
-
-def _author(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    node.fields.append(Joined(key, walk.object("Author", details)))
-
-
-def _children(name: str, type_name: str) -> Handler:
-    def handle(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-        child = walk.object(type_name, details)
-        relation = node.relation(name)  # type: ignore[arg-type]
-        relation.columns |= child.columns
-        node.fields.append(Children(key, relation, child))
-
-    return handle
-
-
-def _reading_time(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    sections = node.relation("sections")
-    sections.columns |= {"heading", "body"}
-    node.columns.add("title")
-    node.fields.append(ReadingTime(key, sections))
-
-
-def _post_count(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    node.fields.append(PostCount(key))
-
-
-def _posts(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    walk.connection(node, key, details, "posts", _PARENTS.get(node.type_name))
-
-
-def _root_connection(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    walk.connection(node, key, details, _ROOT_CONNECTIONS[details[0].node.name.value], None)
-
-
-def _lookup(walk: _Walk, node: ObjectNode, key: str, details: FieldDetailsList) -> None:
-    if any(argument.name.value == "asOf" for argument in details[0].node.arguments or ()):
-        # A past state is rebuilt from revisions by its resolver (cms.graphql.posts.time_travel).
-        raise Unplannable("post(asOf:)")
-    kind, type_name = _LOOKUPS[details[0].node.name.value]
-    definition = walk.definition("Query", details[0].node.name.value)
-    child = walk.object(type_name, details)
-    node.fields.append(Lookup(key, kind, definition, details[0].node, child))
-
-
-_HANDLERS: dict[tuple[str, str], Handler] = {
-    ("Query", "posts"): _root_connection,
-    ("Query", "tags"): _root_connection,
-    ("Query", "authors"): _root_connection,
-    ("Query", "post"): _lookup,
-    ("Query", "tag"): _lookup,
-    ("Query", "author"): _lookup,
-    ("Post", "author"): _author,
-    ("Post", "tags"): _children("tags", "Tag"),
-    ("Post", "sections"): _children("sections", "Section"),
-    ("Post", "readingTimeMinutes"): _reading_time,
-    # Deprecated, and the same value; DeprecationTracker reports its use on both paths.
-    ("Post", "readingTime"): _reading_time,
-    ("Tag", "posts"): _posts,
-    ("Tag", "postCount"): _post_count,
-    ("Author", "posts"): _posts,
-}
+def _model(object_type: GraphQLObjectType) -> type[Model]:
+    model = declared.model_of(object_type)
+    if model is None:
+        raise Unplannable(f"{object_type.name} is stored in no model")
+    return model
 
 
 def plan_operation(executor: Any) -> ObjectNode:

@@ -1,4 +1,4 @@
-"""Column values as the standard executor renders them, and the pure computed fields.
+"""Column values as the standard executor renders them: stored values, global ids, cursors.
 
 Rows come straight from the driver. Each converter first applies the Tortoise field's
 ``to_python_value`` (the conversion a model instance or ``.values()`` would have made), then
@@ -16,7 +16,6 @@ from tortoise.fields.data import CharEnumFieldInstance, DatetimeField
 from tortoise.models import Model
 
 from cms.graphql.node import to_global_id
-from cms.rendering.markdown import reading_time_minutes
 from cms.services.pagination import encode_cursor
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "identity",
     "output_converter",
     "python_converter",
-    "reading_time",
 ]
 
 Converter = Callable[[Any], Any]
@@ -74,8 +72,3 @@ def global_id(type_name: str) -> Converter:
 def cursor_of(row: Row, fields: Sequence[tuple[str, Converter]]) -> str:
     """The cursor of ``row`` in an order over ``fields`` (as ``encode_cursor`` makes it)."""
     return encode_cursor([convert(row[name]) for name, convert in fields])
-
-
-def reading_time(title: str, sections: Sequence[Row]) -> int:
-    """``Post.readingTimeMinutes``: the title and every section's heading and body."""
-    return reading_time_minutes([title, *(f"{s['heading'] or ''} {s['body']}" for s in sections)])

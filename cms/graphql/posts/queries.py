@@ -8,23 +8,26 @@ from typing import Annotated
 import strawberry
 
 from cms.cache.tracking import POSTS_LIST, record, record_posts
-from cms.errors import InvalidInput
 from cms.graphql.context import Info
-from cms.graphql.node import from_global_id
+from cms.graphql.declarations import Lookup, loads
 from cms.graphql.pagination import Connection
+from cms.graphql.posts.lookup import post_lookup
 from cms.graphql.posts.time_travel import AS_OF_HELP, resolve_post_as_of
-from cms.graphql.posts.types import Post, post_list
+from cms.graphql.posts.types import Post, post_list_field
 from cms.services import posts as post_service
 
 
 @strawberry.type
 class PostQueries:
-    posts: Connection[Post] = strawberry.field(
-        resolver=post_list(None),
-        description="Visible posts, newest first unless ordered otherwise.",
+    posts: Connection[Post] = post_list_field(
+        None, "Visible posts, newest first unless ordered otherwise."
     )
 
-    @strawberry.field(description="One post by global id or by slug (give exactly one).")
+    @strawberry.field(
+        description="One post by global id or by slug (give exactly one).",
+        # A past state is rebuilt from revisions by its resolver (time_travel).
+        metadata=loads(Lookup("post", standard_only=("asOf",))),
+    )
     async def post(
         self,
         info: Info,
@@ -32,21 +35,19 @@ class PostQueries:
         slug: str | None = None,
         as_of: Annotated[datetime | None, strawberry.argument(description=AS_OF_HELP)] = None,
     ) -> Post | None:
-        if (id is None) == (slug is None):
-            raise InvalidInput("Give exactly one of `id` and `slug`.", field="id")
-        post_id = None
-        if id is not None:
-            type_name, post_id = from_global_id(id)
-            if type_name != "Post":
-                raise InvalidInput(f"{id!r} is not the id of a Post.", field="id")
+        asked = post_lookup(id, slug)
         if as_of is not None:
-            past = await resolve_post_as_of(info, post_id=post_id, slug=slug, as_of=as_of)
+            past = await resolve_post_as_of(
+                info, post_id=asked.post_id, slug=asked.slug, as_of=as_of
+            )
             if past is None:
                 record(POSTS_LIST)
             else:
                 record_posts((past.pk,))
             return past
-        post = await post_service.get_post(info.context.visibility, post_id=post_id, slug=slug)
+        post = await post_service.get_post(
+            info.context.visibility, post_id=asked.post_id, slug=asked.slug
+        )
         if post is None:
             # A post that appears later (published, or given this slug) must purge this answer.
             record(POSTS_LIST)

@@ -5,7 +5,9 @@ them both ways: ``Post.tags`` and ``Tag.posts``, ``Post.author`` and ``Author.po
 ``Post.revisions`` and ``Post.previewTokens`` lead to an ``Author`` whose ``posts`` lead back.
 A schema may be cyclic; the import graph may not (the import-linter contracts in
 pyproject.toml), and a resolver that builds a ``Tag`` needs the ``Tag`` class. What the fields
-do lives below: the post lists in ``lists``, as-of reads in ``cms.services.time_travel``.
+do lives below: the post lists in ``lists``, as-of reads in ``cms.services.time_travel``. How
+each field reads the database is declared on it (``cms.graphql.declarations``): the resolvers
+here are written beside that declaration, and the compiled read path plans from it.
 
 Revisions and preview tokens are for viewers who may edit the post: anyone else selecting
 ``revisions`` or ``previewTokens`` gets null with a top-level UNAUTHENTICATED error when
@@ -18,14 +20,23 @@ and by whom it was issued.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
-from types import SimpleNamespace
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
 
 from cms.graphql.context import Info
+from cms.graphql.declarations import (
+    Column,
+    ConnectionOf,
+    Derived,
+    PostCount,
+    ToMany,
+    ToOne,
+    loads,
+    stored_in,
+)
 from cms.graphql.deprecation import deprecated
 from cms.graphql.node import Node, to_global_id
 from cms.graphql.pagination import Connection, Edge, PageInfo, build_connection
@@ -39,7 +50,7 @@ from cms.graphql.posts.lists import (
     read_posts,
 )
 from cms.graphql.posts.revision_diff import RevisionDiff, resolve_revision_diff
-from cms.graphql.rows import from_row
+from cms.graphql.rows import column, from_row
 from cms.models import Author as AuthorModel
 from cms.models import Post as PostModel
 from cms.models import PostStatus as PostStatusModel
@@ -63,6 +74,7 @@ PAST_SECTION_TYPE = "RevisionSection"
 _POSITIONS_PER_REVISION = 1000  # above the most sections a post may have
 
 
+@stored_in(SectionModel)
 @strawberry.type(description="A run of markdown under an optional heading, within a post.")
 class Section(Node):
     pk: strawberry.Private[int]
@@ -77,11 +89,17 @@ class Section(Node):
     # holds only markdown): rendered on demand then, off the event loop within the bounds.
     stored: strawberry.Private[Rendered | None]
 
-    @strawberry.field(description="The body rendered as HTML; raw HTML in the markdown is escaped.")
+    @strawberry.field(
+        description="The body rendered as HTML; raw HTML in the markdown is escaped.",
+        metadata=loads(Column("html")),
+    )
     async def html(self) -> str:
         return (await self._rendered()).html
 
-    @strawberry.field(description="The body as plain text, without markup.")
+    @strawberry.field(
+        description="The body as plain text, without markup.",
+        metadata=loads(Column("plain_text")),
+    )
     async def plain_text(self) -> str:
         return (await self._rendered()).plain_text
 
@@ -91,16 +109,18 @@ class Section(Node):
         return self.stored
 
     @classmethod
-    def from_model(cls, section: SectionModel) -> Section:
+    def from_model(cls, section: SectionModel | Mapping[str, Any]) -> Section:
+        pk = column(section, "id")
+        html, plain_text = column(section, "html"), column(section, "plain_text")
         return from_row(
             cls,
             section,
-            id=to_global_id("Section", section.id),
-            pk=section.id,
+            id=to_global_id("Section", pk),
+            pk=pk,
             # NULL only if some write path forgot to render (a bug): rendered on demand then.
             stored=None
-            if section.html is None or section.plain_text is None
-            else Rendered(html=section.html, plain_text=section.plain_text),
+            if html is None or plain_text is None
+            else Rendered(html=html, plain_text=plain_text),
         )
 
 
@@ -228,6 +248,16 @@ async def resolve_preview_tokens(
     )
 
 
+def minutes_to_read(title: str, sections: Sequence[Mapping[str, Any]]) -> int:
+    """``Post.readingTimeMinutes``: the title and every section's heading and body."""
+    return reading_time_minutes([title, *(f"{s['heading'] or ''} {s['body']}" for s in sections)])
+
+
+# Both reading-time fields, on both paths: the title and the sections' headings and bodies.
+READING_TIME = Derived(minutes_to_read, ("title",), "sections", ("heading", "body"))
+
+
+@stored_in(PostModel)
 @strawberry.type(description="A post: a title, ordered sections, tags and an author.")
 class Post(Node):
     pk: strawberry.Private[int]
@@ -259,13 +289,13 @@ class Post(Node):
     # Set on a post read with `post(asOf:)`: its sections and tags as they were then.
     past: strawberry.Private[PastContent | None] = None
 
-    @strawberry.field
+    @strawberry.field(metadata=loads(ToOne("author")))
     async def author(self, info: Info) -> Author:
         author = await info.context.loaders.author_by_id.load(self.author_id)
         assert author is not None, "posts.author_id is a non-null foreign key"  # noqa: S101
         return Author.from_model(author)
 
-    @strawberry.field(description="The post's tags, by name.")
+    @strawberry.field(description="The post's tags, by name.", metadata=loads(ToMany("tags")))
     async def tags(self, info: Info) -> list[Tag]:
         if self.past is not None:
             return await past_tags(self.past)
@@ -273,14 +303,18 @@ class Post(Node):
             Tag.from_model(tag) for tag in await info.context.loaders.tags_by_post_id.load(self.pk)
         ]
 
-    @strawberry.field(description="The post's sections, in reading order.")
+    @strawberry.field(
+        description="The post's sections, in reading order.", metadata=loads(ToMany("sections"))
+    )
     async def sections(self, info: Info) -> list[Section]:
         if self.past is not None:
             return past_sections(self.pk, self.past)
         sections = await info.context.loaders.sections_by_post_id.load(self.pk)
         return [Section.from_model(section) for section in sections]
 
-    @strawberry.field(description="Estimated minutes to read the whole post.")
+    @strawberry.field(
+        description="Estimated minutes to read the whole post.", metadata=loads(READING_TIME)
+    )
     async def reading_time_minutes(self, info: Info) -> int:
         return await self._minutes_to_read(info)
 
@@ -292,30 +326,42 @@ class Post(Node):
             since=date(2026, 11, 26),
             sunset=date(2027, 3, 1),
         ),
+        metadata=loads(READING_TIME),
     )
     async def reading_time(self, info: Info) -> int | None:
         return await self._minutes_to_read(info)
 
     async def _minutes_to_read(self, info: Info) -> int:
+        sections: Sequence[Mapping[str, Any]]
         if self.past is not None:
-            texts = [f"{s['heading'] or ''} {s['body']}" for s in self.past.sections]
+            sections = self.past.sections
         else:
-            sections = await info.context.loaders.sections_by_post_id.load(self.pk)
-            texts = [f"{s.heading or ''} {s.body}" for s in sections]
-        return reading_time_minutes([self.title, *texts])
+            loaded = await info.context.loaders.sections_by_post_id.load(self.pk)
+            sections = [{"heading": s.heading, "body": s.body} for s in loaded]
+        return int(READING_TIME.compute(self.title, sections))
 
     @classmethod
-    def from_model(cls, post: PostModel) -> Post:
-        return from_row(cls, post, id=to_global_id("Post", post.id), pk=post.id)
+    def from_model(cls, post: PostModel | Mapping[str, Any]) -> Post:
+        pk = column(post, "id")
+        return from_row(cls, post, id=to_global_id("Post", pk), pk=pk)
 
 
 PostListResolver = Callable[..., Awaitable[Connection[Post]]]
 
 
+def post_list_field(parent: ParentKind | None, description: str) -> Any:
+    """A list of visible posts: every one (``Query.posts``), or those of the tag or author it
+    hangs off; declared as such for the compiled path, resolved by :func:`post_list`."""
+    declared = ConnectionOf("posts", parent)
+    return strawberry.field(
+        resolver=post_list(declared.parent), description=description, metadata=loads(declared)
+    )
+
+
 def post_list(parent: ParentKind | None) -> PostListResolver:
-    """The resolver of a list of visible posts: every one (``Query.posts``), or those of the
-    tag or author it hangs off. Each field names its parent kind; the arguments are declared
-    here once for all three lists."""
+    """The resolver of a list of visible posts: every one, or those of the tag or author it
+    hangs off. Each field names its parent kind; the arguments are declared here once for all
+    three lists."""
 
     async def resolve(
         root: Any,
@@ -342,6 +388,7 @@ def post_list(parent: ParentKind | None) -> PostListResolver:
     return resolve
 
 
+@stored_in(TagModel)
 @strawberry.type(description="A tag groups posts on one subject.")
 class Tag(Node):
     pk: strawberry.Private[int]
@@ -349,19 +396,21 @@ class Tag(Node):
     slug: str
     description: str
 
-    posts: Connection[Post] = strawberry.field(
-        resolver=post_list("tag"), description="This tag's visible posts."
-    )
+    posts: Connection[Post] = post_list_field("tag", "This tag's visible posts.")
 
-    @strawberry.field(description="How many visible posts carry this tag.")
+    @strawberry.field(
+        description="How many visible posts carry this tag.", metadata=loads(PostCount())
+    )
     async def post_count(self, info: Info) -> int:
         return await info.context.loaders.post_count_by_tag_id.load(self.pk)
 
     @classmethod
-    def from_model(cls, tag: TagModel) -> Tag:
-        return from_row(cls, tag, id=to_global_id("Tag", tag.id), pk=tag.id)
+    def from_model(cls, tag: TagModel | Mapping[str, Any]) -> Tag:
+        pk = column(tag, "id")
+        return from_row(cls, tag, id=to_global_id("Tag", pk), pk=pk)
 
 
+@stored_in(AuthorModel)
 @strawberry.type(description="Someone who writes posts.")
 class Author(Node):
     pk: strawberry.Private[int]
@@ -369,13 +418,12 @@ class Author(Node):
     slug: str
     bio: str
 
-    posts: Connection[Post] = strawberry.field(
-        resolver=post_list("author"), description="This author's visible posts."
-    )
+    posts: Connection[Post] = post_list_field("author", "This author's visible posts.")
 
     @classmethod
-    def from_model(cls, author: AuthorModel) -> Author:
-        return from_row(cls, author, id=to_global_id("Author", author.id), pk=author.id)
+    def from_model(cls, author: AuthorModel | Mapping[str, Any]) -> Author:
+        pk = column(author, "id")
+        return from_row(cls, author, id=to_global_id("Author", pk), pk=pk)
 
 
 def past_sections(post_pk: int, past: PastContent) -> list[Section]:
@@ -407,8 +455,8 @@ def post_connection(rows: PostRows) -> Connection[Post]:
     page = rows.page
     return Connection(
         edges=[
-            # A row has every column of the post table, which is all from_model reads.
-            Edge(cursor=cursor, node=Post.from_model(cast(PostModel, SimpleNamespace(**row))))
+            # A row has every column of the post table, which is all from_row reads.
+            Edge(cursor=cursor, node=Post.from_model(row))
             for row, cursor in zip(page.rows, page.cursors, strict=True)
         ],
         page_info=PageInfo(
