@@ -8,6 +8,7 @@ import httpx
 import pytest
 from graphql import parse
 
+from cms.graphql.analysis import analyse
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.schema import schema
 from tests.factories import make_post, make_tag
@@ -18,9 +19,9 @@ PAGES = PageSizes(default=20, maximum=100)
 
 
 def estimate(query: str, variables: dict[str, Any] | None = None) -> int:
-    return estimate_cost(
-        schema._schema, parse(query), operation_name=None, variables=variables, pages=PAGES
-    )
+    analysis = analyse(schema._schema, parse(query), None, variables)
+    assert analysis is not None
+    return estimate_cost(analysis, variables=variables, pages=PAGES)
 
 
 @pytest.mark.parametrize(
@@ -104,9 +105,9 @@ def test_the_count_after_execution_walks_the_data() -> None:
             ]
         }
     }
-    counted = count_nodes(
-        schema._schema, parse(query), operation_name=None, variables=None, data=data
-    )
+    analysis = analyse(schema._schema, parse(query), None, None)
+    assert analysis is not None
+    counted = count_nodes(analysis, data)
     assert counted == 2 + 2 + 2  # two posts, two tags, two authors
 
 
