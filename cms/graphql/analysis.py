@@ -319,10 +319,10 @@ def _deprecations(
 ) -> tuple[tuple[str, str], ...]:
     """The deprecated fields, arguments and enum values used, each once, in walk order."""
     found: dict[str, str] = {}
-    for definition in operation.variable_definitions or ():
-        if definition.default_value is not None:
-            variable_type: Any = type_from_ast(schema, definition.type)
-            _deprecated_enum_values(definition.default_value, variable_type, found)
+    for variable in operation.variable_definitions or ():
+        if variable.default_value is not None:
+            variable_type: Any = type_from_ast(schema, variable.type)
+            _deprecated_enum_values(variable.default_value, variable_type, found)
     seen: set[int] = set()
     pending = [root]
     while pending:

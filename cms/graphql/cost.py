@@ -106,10 +106,9 @@ Terms = tuple[_Term, ...]
 
 
 def estimate_cost(
-    analysis: Analysis, *, variables: Mapping[str, Any] | None, pages: PageSizes
+    analysis: Analysis, *, variables: dict[str, Any] | None, pages: PageSizes
 ) -> int:
     """The nodes the operation may return, assuming every list comes back full."""
-    variables = variables or {}
     # Shared selections recur under the same page size: each is estimated once.
     memo: dict[tuple[int, int | None], int] = {}
 
@@ -190,7 +189,7 @@ def _term(selection: Selection, below: Terms) -> _Term:
     )
 
 
-def _arguments(selection: Selection, variables: Mapping[str, Any]) -> dict[str, Any]:
+def _arguments(selection: Selection, variables: dict[str, Any] | None) -> dict[str, Any]:
     """The field's arguments that coerce, as execution will see them."""
     values = {}
     for argument in selection.node.arguments or ():
@@ -200,7 +199,7 @@ def _arguments(selection: Selection, variables: Mapping[str, Any]) -> dict[str, 
     return values
 
 
-def _page(selection: Selection, variables: Mapping[str, Any], pages: PageSizes) -> int:
+def _page(selection: Selection, variables: dict[str, Any] | None, pages: PageSizes) -> int:
     arguments = selection.node.arguments or ()
     for name in ("first", "last"):
         argument = next((arg for arg in arguments if arg.name.value == name), None)

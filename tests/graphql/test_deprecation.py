@@ -97,6 +97,17 @@ def coordinates(query: str, operation: str | None = None) -> list[str]:
             "{ items { ...F } } fragment F on Item { label }", ["Item.label"], id="in a fragment"
         ),
         pytest.param("{ a: items { label } b: items { label } }", ["Item.label"], id="once"),
+        pytest.param("{ items { label @skip(if: true) } }", [], id="left out by @skip"),
+        pytest.param(
+            "query($o: Order = OLD) { items(order: $o) { name } }",
+            ["Order.OLD"],
+            id="a variable's default",
+        ),
+        pytest.param(
+            "query($o: [Order!] = [NEW, OLD]) { items { name } }",
+            ["Order.OLD"],
+            id="in a list",
+        ),
     ],
 )
 def test_deprecated_parts_of_a_document_are_found(query: str, expected: list[str]) -> None:
