@@ -100,14 +100,15 @@ class _Term:
     text_weight: int
     page_work: Callable[[Mapping[str, Any]], int] | None
     below: tuple[_Term, ...]
+    # The terms below that the count after execution reads: those that are nodes, stored
+    # text, or hold such terms. The rest (scalars, mostly) add nothing, so are not walked.
+    counted: tuple[_Term, ...]
 
 
 Terms = tuple[_Term, ...]
 
 
-def estimate_cost(
-    analysis: Analysis, *, variables: dict[str, Any] | None, pages: PageSizes
-) -> int:
+def estimate_cost(analysis: Analysis, *, variables: dict[str, Any] | None, pages: PageSizes) -> int:
     """The nodes the operation may return, assuming every list comes back full."""
     # Shared selections recur under the same page size: each is estimated once.
     memo: dict[tuple[int, int | None], int] = {}
@@ -136,7 +137,7 @@ def estimate_cost(
 
 def count_nodes(analysis: Analysis, data: Mapping[str, Any] | None) -> int:
     """The nodes ``data`` (the operation's response data) holds."""
-    return _count(analysis.derived(_terms), data) if data else 0
+    return _count(analysis.derived(_counted_root), data) if data else 0
 
 
 def _count(terms: Terms, value: Mapping[str, Any]) -> int:
@@ -152,10 +153,12 @@ def _count(terms: Terms, value: Mapping[str, Any]) -> int:
 
 def _count_value(term: _Term, value: Any) -> int:
     if isinstance(value, list):
+        if not term.counted:  # a list of nodes with nothing to count inside: count them
+            return term.is_node * sum(isinstance(item, Mapping) for item in value)
         return sum(_count_value(term, item) for item in value)
     if not isinstance(value, Mapping):
         return 0
-    return term.is_node + (_count(term.below, value) if term.below else 0)
+    return term.is_node + (_count(term.counted, value) if term.counted else 0)
 
 
 def _terms(analysis: Analysis) -> Terms:
@@ -186,7 +189,17 @@ def _term(selection: Selection, below: Terms) -> _Term:
         text_weight=TEXT_WEIGHTS.get(coordinate, 0),
         page_work=PAGE_WORK.get(coordinate),
         below=below,
+        counted=_counted(below),
     )
+
+
+def _counted_root(analysis: Analysis) -> Terms:
+    return _counted(analysis.derived(_terms))
+
+
+def _counted(terms: Terms) -> Terms:
+    """The terms that may add to the count after execution (see ``_Term.counted``)."""
+    return tuple(term for term in terms if term.is_node or term.text_weight or term.counted)
 
 
 def _arguments(selection: Selection, variables: dict[str, Any] | None) -> dict[str, Any]:
