@@ -38,7 +38,7 @@ its own page sizes and search terms.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     value_from_ast,
 )
@@ -83,6 +87,12 @@ PAGE_WORK: Mapping[tuple[str, str], Callable[[Mapping[str, Any]], int]] = {
 }
 
 
+# The arguments that size a page, the first one given winning.
+PAGE_ARGUMENTS = ("first", "last")
+# Estimates remembered per analysis, for as many combinations of page sizes and search queries.
+MAX_KNOWN_ESTIMATES = 64
+
+
 @dataclass(frozen=True, slots=True)
 class PageSizes:
     default: int
@@ -109,7 +119,27 @@ Terms = tuple[_Term, ...]
 
 
 def estimate_cost(analysis: Analysis, *, variables: dict[str, Any] | None, pages: PageSizes) -> int:
-    """The nodes the operation may return, assuming every list comes back full."""
+    """The nodes the operation may return, assuming every list comes back full.
+
+    Remembered per analysis for the values of the variables it reads (page sizes, search
+    queries), so that the requests of one document and the same pages cost a lookup.
+    """
+    estimates = analysis.derived(_Estimates.of)
+    key: Hashable = (pages, *((type(v), v) for v in map((variables or {}).get, estimates.reads)))
+    try:
+        return estimates.known[key]
+    except KeyError:
+        pass
+    except TypeError:  # a variable of the wrong type (a list, say): execution reports it
+        return _estimate(estimates.terms, variables, pages)
+    cost = _estimate(estimates.terms, variables, pages)
+    if len(estimates.known) >= MAX_KNOWN_ESTIMATES:
+        estimates.known.clear()
+    estimates.known[key] = cost
+    return cost
+
+
+def _estimate(root: Terms, variables: dict[str, Any] | None, pages: PageSizes) -> int:
     # Shared selections recur under the same page size: each is estimated once.
     memo: dict[tuple[int, int | None], int] = {}
 
@@ -132,7 +162,45 @@ def estimate_cost(analysis: Analysis, *, variables: dict[str, Any] | None, pages
             memo[key] = total
         return memo[key]
 
-    return unit(analysis.derived(_terms), None)
+    return unit(root, None)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Estimates:
+    """An analysis's terms, the variables its estimate reads, and the estimates made so far."""
+
+    terms: Terms
+    reads: tuple[str, ...]
+    known: dict[Hashable, int]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> _Estimates:
+        terms = analysis.derived(_terms)
+        return cls(terms, tuple(sorted(_variables_read(terms, set()))), {})
+
+
+def _variables_read(terms: Terms, seen: set[int]) -> set[str]:
+    """The variables in the arguments the estimate reads: page sizes and page work's."""
+    names: set[str] = set()
+    for term in terms:
+        if id(term) in seen:
+            continue
+        seen.add(id(term))
+        for argument in term.selection.node.arguments or ():
+            if term.page_work is not None or argument.name.value in PAGE_ARGUMENTS:
+                names.update(_variables_in(argument.value))
+        names.update(_variables_read(term.below, seen))
+    return names
+
+
+def _variables_in(value: ValueNode) -> set[str]:
+    if isinstance(value, VariableNode):
+        return {value.name.value}
+    if isinstance(value, ListValueNode):
+        return {name for item in value.values for name in _variables_in(item)}
+    if isinstance(value, ObjectValueNode):
+        return {name for field in value.fields for name in _variables_in(field.value)}
+    return set()
 
 
 def count_nodes(analysis: Analysis, data: Mapping[str, Any] | None) -> int:
@@ -214,7 +282,7 @@ def _arguments(selection: Selection, variables: dict[str, Any] | None) -> dict[s
 
 def _page(selection: Selection, variables: dict[str, Any] | None, pages: PageSizes) -> int:
     arguments = selection.node.arguments or ()
-    for name in ("first", "last"):
+    for name in PAGE_ARGUMENTS:
         argument = next((arg for arg in arguments if arg.name.value == name), None)
         definition = selection.definition.args.get(name)
         if argument is None or definition is None:
