@@ -165,7 +165,12 @@ class OperationGuard(SchemaExtension):
             ) from exc
         result = context.result
         analysis = self._analysis
-        if self._requested is not None and analysis and result is not None and self._cost_wanted:
+        if (
+            self._cost_wanted
+            and self._requested is not None  # estimated, from the analysis
+            and analysis is not None
+            and result is not None
+        ):
             report_cost(context, actual=count_nodes(analysis, result.data))
 
     async def _refusals(self) -> list[GraphQLError]:
