@@ -44,7 +44,6 @@ from graphql import (
     EnumValueNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
@@ -179,7 +178,7 @@ def analyse(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return None
-    switches = _switch_values(schema, switch_definitions(document, operation), variables)
+    switches = _switch_values(schema, _switch_definitions(document, operation), variables)
     if switches is None:
         return None
     return _analyse(schema, document, operation, switches)
@@ -371,7 +370,7 @@ def _deprecated_enum_values(
                 _deprecated_enum_values(object_field.value, input_field.type, found)
 
 
-def switch_definitions(
+def _switch_definitions(
     document: DocumentNode, operation: OperationDefinitionNode
 ) -> tuple[VariableDefinitionNode, ...]:
     """Definitions of the variables that ``@skip``/``@include`` read anywhere in the document."""
@@ -392,10 +391,9 @@ def switch_definitions(
                         for argument in directive.arguments or ()
                         if isinstance(argument.value, VariableNode)
                     )
+            # Fragment spreads lead to fragments, which are all in the list already.
             if isinstance(selection, FieldNode | InlineFragmentNode):
                 selection_sets.append(selection.selection_set)
-            elif not isinstance(selection, FragmentSpreadNode):  # pragma: no cover
-                raise TypeError(f"unknown selection {selection.kind}")
     return tuple(
         definition
         for definition in operation.variable_definitions or ()
@@ -492,7 +490,7 @@ class _SchemaEntries:
         if key in self._switches:
             return self._switches[key]
         operation = get_operation_ast(document, operation_name)
-        found = None if operation is None else (operation, switch_definitions(document, operation))
+        found = None if operation is None else (operation, _switch_definitions(document, operation))
         self._switches[key] = found
         while len(self._switches) > self.size:
             self._switches.popitem(last=False)
