@@ -29,21 +29,20 @@ them; fragments on different types of an abstract field both count (an upper bou
 
 :func:`count_nodes` walks the response data along the same selections, so that clients see how
 close the estimate came (``extensions.cost.actual``).
+
+Both read the fields that :mod:`cms.graphql.analysis` collected once per document; what each
+field adds is worked out once per analysis too (:func:`_terms`), so that a request only reads
+its own page sizes and search terms.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    BooleanValueNode,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -51,17 +50,15 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
-    InlineFragmentNode,
-    NamedTypeNode,
-    SelectionNode,
-    SelectionSetNode,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
     VariableNode,
     get_named_type,
-    get_operation_ast,
     value_from_ast,
 )
 
+from cms.graphql.analysis import Analysis, Selection, Selections
 from cms.rendering.markdown import MAX_RENDERED_BYTES
 from cms.services.search_syntax import parse_query
 
@@ -90,211 +87,211 @@ PAGE_WORK: Mapping[tuple[str, str], Callable[[Mapping[str, Any]], int]] = {
 }
 
 
+# The arguments that size a page, the first one given winning.
+PAGE_ARGUMENTS = ("first", "last")
+# Estimates remembered per analysis, for as many combinations of page sizes and search queries.
+MAX_KNOWN_ESTIMATES = 64
+
+
 @dataclass(frozen=True, slots=True)
 class PageSizes:
     default: int
     maximum: int
 
 
-# (the type a field was selected on, the field) per response key, in selection order.
-Selected = dict[str, list[tuple[GraphQLNamedType, FieldNode]]]
-Selections = tuple[tuple[GraphQLNamedType, SelectionSetNode], ...]
+@dataclass(frozen=True, slots=True, eq=False)
+class _Term:
+    """What one selected field adds to the estimate, all but its page size and search terms."""
+
+    selection: Selection
+    is_list: bool
+    is_node: bool
+    is_connection: bool
+    text_weight: int
+    page_work: Callable[[Mapping[str, Any]], int] | None
+    below: tuple[_Term, ...]
+    # The terms below that the count after execution reads: those that are nodes, stored
+    # text, or hold such terms. The rest (scalars, mostly) add nothing, so are not walked.
+    counted: tuple[_Term, ...]
 
 
-def estimate_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    *,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-    pages: PageSizes,
-) -> int:
-    """The nodes the operation may return, assuming every list comes back full."""
-    walk = _Walk(schema, document, variables)
-    root = walk.root(operation_name)
-    return walk.estimate(root, multiplier=1, page=None, pages=pages) if root else 0
+Terms = tuple[_Term, ...]
 
 
-def count_nodes(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    *,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-    data: Mapping[str, Any] | None,
-) -> int:
-    """The nodes ``data`` (the operation's response data) holds."""
-    walk = _Walk(schema, document, variables)
-    root = walk.root(operation_name)
-    return walk.count(root, data) if root and data else 0
+def estimate_cost(analysis: Analysis, *, variables: dict[str, Any] | None, pages: PageSizes) -> int:
+    """The nodes the operation may return, assuming every list comes back full.
+
+    Remembered per analysis for the values of the variables it reads (page sizes, search
+    queries), so that the requests of one document and the same pages cost a lookup.
+    """
+    estimates = analysis.derived(_Estimates.of)
+    key: Hashable = (pages, *((type(v), v) for v in map((variables or {}).get, estimates.reads)))
+    try:
+        return estimates.known[key]
+    except KeyError:
+        pass
+    except TypeError:  # a variable of the wrong type (a list, say): execution reports it
+        return _estimate(estimates.terms, variables, pages)
+    cost = _estimate(estimates.terms, variables, pages)
+    if len(estimates.known) >= MAX_KNOWN_ESTIMATES:
+        estimates.known.clear()
+    estimates.known[key] = cost
+    return cost
 
 
-class _Walk:
-    """One operation's selections, with fragments resolved and directives applied."""
+def _estimate(root: Terms, variables: dict[str, Any] | None, pages: PageSizes) -> int:
+    # Shared selections recur under the same page size: each is estimated once.
+    memo: dict[tuple[int, int | None], int] = {}
 
-    def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None
-    ) -> None:
-        self.schema = schema
-        self.document = document
-        self.variables = dict(variables or {})
-        self.fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        self._collected: dict[tuple[int, ...], Selected] = {}
-
-    def root(self, operation_name: str | None) -> Selections | None:
-        operation = get_operation_ast(self.document, operation_name)
-        if operation is None:
-            return None
-        root_type = self.schema.get_root_type(operation.operation)
-        if root_type is None:
-            return None
-        return ((root_type, operation.selection_set),)
-
-    def estimate(
-        self, selections: Selections, *, multiplier: int, page: int | None, pages: PageSizes
-    ) -> int:
-        total = 0
-        for owner, field, nodes in self._fields(selections):
-            named = get_named_type(field.type)
+    def unit(terms: Terms, page: int | None) -> int:
+        """The cost of ``terms`` for one object of their parent."""
+        key = (id(terms), page)
+        if key not in memo:
+            total = 0
             # Inside a connection, its lists (edges) hold the connection's page.
             size = page if page is not None else pages.default
-            items = multiplier * size if _is_list(field.type) else multiplier
-            if _is_node(named):
-                total += items
-            page_work = PAGE_WORK.get((owner.name, nodes[0].name.value))
-            if page_work is not None:
-                work = page_work(self._args(field, nodes[0]))
-                total += items * self._page(field, nodes[0], pages) * work
-            total += items * TEXT_WEIGHTS.get((owner.name, nodes[0].name.value), 0)
-            below = _below(named, nodes)
-            if below:
-                inner_page = self._page(field, nodes[0], pages) if _is_connection(field) else None
-                total += self.estimate(below, multiplier=items, page=inner_page, pages=pages)
-        return total
+            for term in terms:
+                per_item = term.is_node + term.text_weight
+                if term.page_work is not None:
+                    arguments = _arguments(term.selection, variables)
+                    per_item += _page(term.selection, variables, pages) * term.page_work(arguments)
+                if term.below:
+                    inner = _page(term.selection, variables, pages) if term.is_connection else None
+                    per_item += unit(term.below, inner)
+                total += (size if term.is_list else 1) * per_item
+            memo[key] = total
+        return memo[key]
 
-    def count(self, selections: Selections, value: Mapping[str, Any]) -> int:
-        total = 0
-        for owner, field, nodes in self._fields(selections):
-            key = _response_key(nodes[0])
-            if key in value:
-                total += self._count_value(get_named_type(field.type), nodes, value[key])
-                if (owner.name, nodes[0].name.value) in TEXT_WEIGHTS:
-                    total += _text_nodes(value[key])
-        return total
+    return unit(root, None)
 
-    def _count_value(self, named: GraphQLNamedType, nodes: list[FieldNode], value: Any) -> int:
-        if isinstance(value, list):
-            return sum(self._count_value(named, nodes, item) for item in value)
-        if not isinstance(value, Mapping):
-            return 0
-        below = _below(named, nodes)
-        return _is_node(named) + (self.count(below, value) if below else 0)
 
-    def _fields(
-        self, selections: Selections
-    ) -> Iterable[tuple[GraphQLNamedType, GraphQLField, list[FieldNode]]]:
-        """Each selected field once per response key: its type, definition and nodes."""
-        for entries in self._collect(selections).values():
-            owner, first = entries[0]
-            name = first.name.value
-            if name.startswith("__"):
-                continue
-            fields = getattr(owner, "fields", None)
-            field = fields.get(name) if isinstance(fields, Mapping) else None
-            if field is not None:
-                yield owner, field, [node for _, node in entries]
+@dataclass(frozen=True, slots=True, eq=False)
+class _Estimates:
+    """An analysis's terms, the variables its estimate reads, and the estimates made so far."""
 
-    def _collect(self, selections: Selections) -> Selected:
-        # The same selections are collected once per object of a list; remember them.
-        key = tuple(id(part) for pair in selections for part in pair)
-        collected = self._collected.get(key)
-        if collected is None:
-            collected = {}
-            visited: set[str] = set()
-            for parent, selection_set in selections:
-                self._collect_into(parent, selection_set, collected, visited)
-            self._collected[key] = collected
-        return collected
+    terms: Terms
+    reads: tuple[str, ...]
+    known: dict[Hashable, int]
 
-    def _collect_into(
-        self,
-        parent: GraphQLNamedType,
-        selection_set: SelectionSetNode,
-        collected: Selected,
-        visited: set[str],
-    ) -> None:
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                collected.setdefault(_response_key(selection), []).append((parent, selection))
-            elif isinstance(selection, InlineFragmentNode):
-                condition = self._type(selection.type_condition) or parent
-                self._collect_into(condition, selection.selection_set, collected, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in visited:
-                    continue
-                visited.add(name)
-                condition = self._type(fragment.type_condition) or parent
-                self._collect_into(condition, fragment.selection_set, collected, visited)
+    @classmethod
+    def of(cls, analysis: Analysis) -> _Estimates:
+        terms = analysis.derived(_terms)
+        return cls(terms, tuple(sorted(_variables_read(terms, set()))), {})
 
-    def _included(self, node: SelectionNode) -> bool:
-        return (
-            self._condition(node, "skip") is not True
-            and self._condition(node, "include") is not False
-        )
 
-    def _condition(self, node: SelectionNode, directive: str) -> object:
-        """The ``if:`` of ``@skip``/``@include`` on ``node``, None when absent.
+def _variables_read(terms: Terms, seen: set[int]) -> set[str]:
+    """The variables in the arguments the estimate reads: page sizes and page work's."""
+    names: set[str] = set()
+    for term in terms:
+        if id(term) in seen:
+            continue
+        seen.add(id(term))
+        for argument in term.selection.node.arguments or ():
+            if term.page_work is not None or argument.name.value in PAGE_ARGUMENTS:
+                names.update(_variables_in(argument.value))
+        names.update(_variables_read(term.below, seen))
+    return names
 
-        Variables are read raw: one of the wrong type is execution's to report, and the
-        field counts meanwhile (any value but True/False keeps it).
-        """
-        for applied in node.directives or ():
-            if applied.name.value != directive:
-                continue
-            for argument in applied.arguments or ():
-                if argument.name.value != "if":
-                    continue
-                value = argument.value
-                if isinstance(value, BooleanValueNode):
-                    return value.value
-                if isinstance(value, VariableNode):
-                    return self.variables.get(value.name.value)
-            return "unknown"
-        return None
 
-    def _type(self, node: NamedTypeNode | None) -> GraphQLNamedType | None:
-        return self.schema.get_type(node.name.value) if node is not None else None
+def _variables_in(value: ValueNode) -> set[str]:
+    if isinstance(value, VariableNode):
+        return {value.name.value}
+    if isinstance(value, ListValueNode):
+        return {name for item in value.values for name in _variables_in(item)}
+    if isinstance(value, ObjectValueNode):
+        return {name for field in value.fields for name in _variables_in(field.value)}
+    return set()
 
-    def _args(self, field: GraphQLField, node: FieldNode) -> dict[str, Any]:
-        """The field's arguments that coerce, as execution will see them."""
-        values = {}
-        for argument in node.arguments or ():
-            definition = field.args.get(argument.name.value)
-            if definition is not None:
-                values[argument.name.value] = value_from_ast(
-                    argument.value, definition.type, self.variables
-                )
-        return values
 
-    def _page(self, field: GraphQLField, node: FieldNode, pages: PageSizes) -> int:
-        for name in ("first", "last"):
-            argument = next((arg for arg in node.arguments or () if arg.name.value == name), None)
-            definition = field.args.get(name)
-            if argument is None or definition is None:
-                continue
-            value = value_from_ast(argument.value, definition.type, self.variables)
-            # Undefined or None (absent, or a variable of the wrong type) mean the default.
-            if isinstance(value, int):
-                return min(max(value, 0), pages.maximum)
-        return pages.default
+def count_nodes(analysis: Analysis, data: Mapping[str, Any] | None) -> int:
+    """The nodes ``data`` (the operation's response data) holds."""
+    return _count(analysis.derived(_counted_root), data) if data else 0
+
+
+def _count(terms: Terms, value: Mapping[str, Any]) -> int:
+    total = 0
+    for term in terms:
+        key = term.selection.key
+        if key in value:
+            total += _count_value(term, value[key])
+            if term.text_weight:
+                total += _text_nodes(value[key])
+    return total
+
+
+def _count_value(term: _Term, value: Any) -> int:
+    if isinstance(value, list):
+        if not term.counted:  # a list of nodes with nothing to count inside: count them
+            return term.is_node * sum(isinstance(item, Mapping) for item in value)
+        return sum(_count_value(term, item) for item in value)
+    if not isinstance(value, Mapping):
+        return 0
+    return term.is_node + (_count(term.counted, value) if term.counted else 0)
+
+
+def _terms(analysis: Analysis) -> Terms:
+    """The analysis's selections as cost terms, built once per analysis."""
+    memo: dict[int, Terms] = {}
+
+    def terms(selections: Selections) -> Terms:
+        if id(selections) not in memo:
+            memo[id(selections)] = tuple(
+                _term(selection, terms(selection.below))
+                for selection in selections
+                # Introspection costs nothing.
+                if not selection.name.startswith("__")
+            )
+        return memo[id(selections)]
+
+    return terms(analysis.root)
+
+
+def _term(selection: Selection, below: Terms) -> _Term:
+    coordinate = (selection.owner.name, selection.name)
+    field = selection.definition
+    return _Term(
+        selection=selection,
+        is_list=_is_list(field.type),
+        is_node=_is_node(get_named_type(field.type)),
+        is_connection=_is_connection(field),
+        text_weight=TEXT_WEIGHTS.get(coordinate, 0),
+        page_work=PAGE_WORK.get(coordinate),
+        below=below,
+        counted=_counted(below),
+    )
+
+
+def _counted_root(analysis: Analysis) -> Terms:
+    return _counted(analysis.derived(_terms))
+
+
+def _counted(terms: Terms) -> Terms:
+    """The terms that may add to the count after execution (see ``_Term.counted``)."""
+    return tuple(term for term in terms if term.is_node or term.text_weight or term.counted)
+
+
+def _arguments(selection: Selection, variables: dict[str, Any] | None) -> dict[str, Any]:
+    """The field's arguments that coerce, as execution will see them."""
+    values = {}
+    for argument in selection.node.arguments or ():
+        definition = selection.definition.args.get(argument.name.value)
+        if definition is not None:
+            values[argument.name.value] = value_from_ast(argument.value, definition.type, variables)
+    return values
+
+
+def _page(selection: Selection, variables: dict[str, Any] | None, pages: PageSizes) -> int:
+    arguments = selection.node.arguments or ()
+    for name in PAGE_ARGUMENTS:
+        argument = next((arg for arg in arguments if arg.name.value == name), None)
+        definition = selection.definition.args.get(name)
+        if argument is None or definition is None:
+            continue
+        value = value_from_ast(argument.value, definition.type, variables)
+        # Undefined or None (absent, or a variable of the wrong type) mean the default.
+        if isinstance(value, int):
+            return min(max(value, 0), pages.maximum)
+    return pages.default
 
 
 def _text_nodes(value: object) -> int:
@@ -302,14 +299,6 @@ def _text_nodes(value: object) -> int:
     if not isinstance(value, str):
         return 0
     return math.ceil(len(value.encode()) / BYTES_PER_NODE)
-
-
-def _below(named: GraphQLNamedType, nodes: list[FieldNode]) -> Selections:
-    return tuple((named, node.selection_set) for node in nodes if node.selection_set)
-
-
-def _response_key(node: FieldNode) -> str:
-    return node.alias.value if node.alias else node.name.value
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:

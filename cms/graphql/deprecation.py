@@ -18,9 +18,10 @@ The same works for ``strawberry.argument(deprecation_reason=...)``. The schema i
 record: ``cms schema check`` reads the sunset back from the published schema to decide whether
 removing the field is allowed yet (see ``cms.cli.contract``).
 
-At run time :class:`DeprecationTracker` finds the deprecated fields, arguments and enum values
-an operation selects (walking the validated document once per distinct query text), and the
-response then carries
+At run time :class:`DeprecationTracker` reads the deprecated fields, arguments and enum values
+an operation uses from its :mod:`cms.graphql.analysis` (made once per document and
+``@skip``/``@include`` values; fields left out by them are not used), and the response then
+carries
 
 - ``extensions.deprecations``: ``[{"field": "Post.readingTime", "reason": ..., "sunset":
   "2027-03-01"}]``;
@@ -35,40 +36,24 @@ through variables are not seen (only the document is walked).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
+from typing import Any
 
-from graphql import (
-    DocumentNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLSchema,
-    TypeInfo,
-    TypeInfoVisitor,
-    Visitor,
-    get_named_type,
-    get_operation_ast,
-    visit,
-)
 from strawberry.extensions import SchemaExtension
 
+from cms.graphql.analysis import Analysis, analysis_for
 from cms.observability.metrics import DEPRECATED_FIELD_USES, BoundedLabel
 from cms.observability.middleware import client_name, current_request
-
-if TYPE_CHECKING:
-    from graphql import ArgumentNode, EnumValueNode, FieldNode, Node
 
 __all__ = [
     "MINIMUM_NOTICE",
     "Deprecation",
     "DeprecationTracker",
     "deprecated",
+    "deprecations_used",
     "parse_dates",
 ]
 
@@ -134,112 +119,15 @@ class Deprecation:
         }
 
 
-class _Collector(Visitor):
-    def __init__(self, type_info: TypeInfo) -> None:
-        super().__init__()
-        self.type_info = type_info
-        self.fields: list[str] = []  # names of the fields being walked, innermost last
-        self.found: dict[str, Deprecation] = {}
-
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
-        self.fields.append(node.name.value)
-        field, parent = self.type_info.get_field_def(), self.type_info.get_parent_type()
-        if field is not None and parent is not None and field.deprecation_reason is not None:
-            self._add(f"{parent.name}.{node.name.value}", field.deprecation_reason)
-
-    def leave_field(self, node: FieldNode, *_: Any) -> None:
-        self.fields.pop()
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        if self.type_info.get_directive() is not None:  # @include(if:) and the like
-            return
-        argument, parent = self.type_info.get_argument(), self.type_info.get_parent_type()
-        if argument is not None and parent is not None and argument.deprecation_reason:
-            coordinate = f"{parent.name}.{self.fields[-1]}({node.name.value}:)"
-            self._add(coordinate, argument.deprecation_reason)
-
-    def enter_enum_value(self, node: EnumValueNode, *_: Any) -> None:
-        value = self.type_info.get_enum_value()
-        if value is not None and value.deprecation_reason is not None:
-            enum = get_named_type(self.type_info.get_input_type())
-            self._add(f"{enum.name if enum else '?'}.{node.value}", value.deprecation_reason)
-
-    def _add(self, coordinate: str, reason: str) -> None:
-        if coordinate not in self.found:
-            self.found[coordinate] = Deprecation.of(coordinate, reason)
+def deprecations_used(analysis: Analysis) -> tuple[Deprecation, ...]:
+    """The deprecated elements the analysed operation uses, in the order it uses them."""
+    return analysis.derived(_deprecations)
 
 
-def _reachable(document: DocumentNode, operation_name: str | None) -> Iterator[Node]:
-    """The operation that runs, then every fragment it spreads, directly or not."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    pending: list[Node] = [operation]
-    seen: set[str] = set()
-
-    class Spreads(Visitor):
-        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
-            name = node.name.value
-            if name not in seen and name in fragments:
-                seen.add(name)
-                pending.append(fragments[name])
-
-    while pending:
-        node = pending.pop()
-        visit(node, Spreads())
-        yield node
+def _deprecations(analysis: Analysis) -> tuple[Deprecation, ...]:
+    return tuple(Deprecation.of(coordinate, reason) for coordinate, reason in analysis.deprecations)
 
 
-def find_deprecations(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
-) -> tuple[Deprecation, ...]:
-    """The deprecated elements the named operation of ``document`` selects, in document order."""
-    type_info = TypeInfo(schema)
-    collector = _Collector(type_info)
-    for node in _reachable(document, operation_name):
-        visit(node, TypeInfoVisitor(type_info, collector))
-    return tuple(collector.found.values())
-
-
-class _DocumentCache:
-    """The last ``size`` answers of :func:`find_deprecations` per schema, by query text."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._entries: WeakKeyDictionary[
-            GraphQLSchema, OrderedDict[tuple[str, str | None], tuple[Deprecation, ...]]
-        ] = WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-    def get(
-        self,
-        schema: GraphQLSchema,
-        query: str | None,
-        document: DocumentNode,
-        operation_name: str | None,
-    ) -> tuple[Deprecation, ...]:
-        if query is None:
-            return find_deprecations(schema, document, operation_name)
-        key = (query, operation_name)
-        with self._lock:
-            entries = self._entries.setdefault(schema, OrderedDict())
-            if key in entries:
-                entries.move_to_end(key)
-                return entries[key]
-        found = find_deprecations(schema, document, operation_name)
-        with self._lock:
-            entries[key] = found
-            if len(entries) > self.size:
-                entries.popitem(last=False)
-        return found
-
-
-_cache = _DocumentCache()
 _client_label = BoundedLabel()
 
 
@@ -270,11 +158,9 @@ class DeprecationTracker(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is not None:
-            self.used = _cache.get(
-                context.schema._schema, context.query, document, context.operation_name
-            )
+        analysis = analysis_for(context)
+        if analysis is not None:
+            self.used = deprecations_used(analysis)
         if self.used:
             self._announce(context.context)
         yield

@@ -4,9 +4,11 @@
 (and so any SQL) runs:
 
 1. **Before parsing**: the token cap (``CMS_MAX_TOKENS``, QUERY_TOO_LARGE) and the validation
-   rules of :mod:`cms.graphql.limits` (depth, aliases, literal sizes), plus graphql-core's
+   rule of :mod:`cms.graphql.limits` for literal sizes, plus graphql-core's
    ``NoSchemaIntrospectionCustomRule`` when introspection is off.
-2. **Before execution**: oversized variables (BAD_USER_INPUT); the estimated cost of
+2. **Before execution**, from the operation's :mod:`cms.graphql.analysis` (made once per
+   document and ``@skip``/``@include`` values): depth and aliases (QUERY_TOO_DEEP,
+   TOO_MANY_ALIASES); oversized variables (BAD_USER_INPUT); the estimated cost of
    :mod:`cms.graphql.cost` (QUERY_TOO_COMPLEX above ``CMS_MAX_QUERY_COST``); the client's cost
    and login allowances of :mod:`cms.web.ratelimit` (RATE_LIMITED, HTTP 429). A refusal becomes
    the operation's result, which tells strawberry not to execute it.
@@ -31,32 +33,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationType,
-    SelectionSetNode,
-    get_operation_ast,
-)
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.extensions import ParserCache as StrawberryParserCache
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions import ValidationCache as StrawberryValidationCache
+from strawberry.schema.schema import validate_document
 from strawberry.types.execution import PreExecutionError
 
 from cms.errors import ErrorCode, InvalidInput
+from cms.graphql.analysis import MEMO_MAX_CHARS, Analysis, analysis_for
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.limits import (
-    alias_limit,
-    depth_limit,
+    document_limit_errors,
     is_token_limit_error,
     literal_size_limit,
     oversized_variable,
@@ -84,12 +79,12 @@ __all__ = [
 # Parses are memoized by document text only up to this size, so that what memos hold stays
 # small whatever clients send: a signed-in client's 1 MB documents would otherwise fill each
 # memo's entries (128 in strawberry's) with a megabyte each. Larger documents parse every time.
-PARSE_MEMO_MAX_CHARS = 16_384
+# The bound is the analysis cache's, so that all per-document memos keep the same documents.
+PARSE_MEMO_MAX_CHARS = MEMO_MAX_CHARS
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 TIMEOUT = "TIMEOUT"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-LOGIN_FIELD = "login"
 GATEWAY_TIMEOUT = 504
 
 # Limits for a schema executed without our context (scripts, the CLI): the defaults.
@@ -106,6 +101,7 @@ class OperationGuard(SchemaExtension):
         super().__init__()
         self._validation_errors: set[int] = set()
         self._requested: int | None = None
+        self._analysis: Analysis | None = None
 
     @property
     def _settings(self) -> Settings:
@@ -126,11 +122,7 @@ class OperationGuard(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context, settings = self.execution_context, self._settings
         context.parse_options["max_tokens"] = settings.max_tokens
-        rules = [
-            depth_limit(settings.max_query_depth),
-            alias_limit(settings.max_aliases),
-            literal_size_limit(settings.max_list_items, settings.max_string_length),
-        ]
+        rules = [literal_size_limit(settings.max_list_items, settings.max_string_length)]
         if not settings.introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
         context.validation_rules = (*context.validation_rules, *rules)
@@ -151,13 +143,12 @@ class OperationGuard(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if context.result is not None or document is None:  # refused by another extension
+        if context.result is not None or context.graphql_document is None:  # refused already
             yield
             return
-        refusal = await self._refusal(document)
-        if refusal is not None:
-            context.result = PreExecutionError(data=None, errors=[refusal])
+        refusals = await self._refusals()
+        if refusals:
+            context.result = PreExecutionError(data=None, errors=refusals)
             yield
             return
         timeout = self._settings.operation_timeout
@@ -173,33 +164,55 @@ class OperationGuard(SchemaExtension):
                 extensions={"code": TIMEOUT},
             ) from exc
         result = context.result
-        if self._requested is not None and result is not None and self._cost_wanted:
-            report_cost(context, actual=self._count(document, result.data))
+        analysis = self._analysis
+        if (
+            self._cost_wanted
+            and self._requested is not None  # estimated, from the analysis
+            and analysis is not None
+            and result is not None
+        ):
+            report_cost(context, actual=count_nodes(analysis, result.data))
 
-    async def _refusal(self, document: DocumentNode) -> GraphQLError | None:
-        """Why the operation may not run, or None: checked before anything executes."""
-        settings = self._settings
+    async def _refusals(self) -> list[GraphQLError]:
+        """Why the operation may not run, if it may not: checked before anything executes."""
+        context, settings = self.execution_context, self._settings
+        # None when the variables of @skip/@include do not coerce: execution refuses the
+        # operation itself before any resolver runs.
+        analysis = self._analysis = analysis_for(context)
+        if analysis is not None:
+            errors = document_limit_errors(
+                analysis, max_depth=settings.max_query_depth, max_aliases=settings.max_aliases
+            )
+            if errors:
+                return errors
         oversized = oversized_variable(
-            self.execution_context.variables,
+            context.variables,
             max_items=settings.max_list_items,
             max_length=settings.max_string_length,
         )
         if oversized is not None:
-            return oversized
+            return [oversized]
+        if analysis is None:
+            return []
+        pages = PageSizes(default=settings.default_page_size, maximum=settings.max_page_size)
         try:
-            requested = self._requested = self._estimate(document)
+            requested = estimate_cost(analysis, variables=context.variables, pages=pages)
         except InvalidInput as exc:  # an argument the estimate had to read is unusable
-            return GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field})
+            return [GraphQLError(exc.message, extensions={"code": exc.code, "field": exc.field})]
+        self._requested = requested
         if self._cost_wanted:
-            report_cost(self.execution_context, requested=requested, actual=0)
+            report_cost(context, requested=requested, actual=0)
         if requested > settings.max_query_cost:
-            return GraphQLError(
-                f"The query may return up to {requested} nodes; at most "
-                f"{settings.max_query_cost} are allowed. Ask for smaller pages (first/last) "
-                "or fewer nested lists.",
-                extensions={"code": QUERY_TOO_COMPLEX, "cost": requested},
-            )
-        return await self._charge(requested, logins=self._logins(document))
+            return [
+                GraphQLError(
+                    f"The query may return up to {requested} nodes; at most "
+                    f"{settings.max_query_cost} are allowed. Ask for smaller pages (first/last) "
+                    "or fewer nested lists.",
+                    extensions={"code": QUERY_TOO_COMPLEX, "cost": requested},
+                )
+            ]
+        refusal = await self._charge(requested, logins=analysis.logins)
+        return [] if refusal is None else [refusal]
 
     async def _charge(self, requested: int, *, logins: int) -> GraphQLError | None:
         """Take the operation's cost and its logins from the client's allowances."""
@@ -241,38 +254,6 @@ class OperationGuard(SchemaExtension):
             f"{decision.remaining} left. Try again in {decision.retry_after} s.",
             extensions={"code": ErrorCode.RATE_LIMITED, "retryAfter": decision.retry_after},
         )
-
-    def _estimate(self, document: DocumentNode) -> int:
-        context, settings = self.execution_context, self._settings
-        return estimate_cost(
-            context.schema._schema,
-            document,
-            operation_name=context.operation_name,
-            variables=context.variables,
-            pages=PageSizes(default=settings.default_page_size, maximum=settings.max_page_size),
-        )
-
-    def _count(self, document: DocumentNode, data: dict[str, Any] | None) -> int:
-        context = self.execution_context
-        return count_nodes(
-            context.schema._schema,
-            document,
-            operation_name=context.operation_name,
-            variables=context.variables,
-            data=data,
-        )
-
-    def _logins(self, document: DocumentNode) -> int:
-        """How many times the operation calls ``login`` (aliases make it several)."""
-        operation = get_operation_ast(document, self.execution_context.operation_name)
-        if operation is None or operation.operation != OperationType.MUTATION:
-            return 0
-        fragments = {
-            definition.name.value: definition.selection_set
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        return _count_fields(operation.selection_set, LOGIN_FIELD, fragments, set())
 
     def _refined(self, error: GraphQLError) -> GraphQLError:
         settings = self._settings
@@ -325,36 +306,47 @@ class ParserCache(StrawberryParserCache):
 
 
 class ValidationCache(StrawberryValidationCache):
-    """strawberry's validation memo, for documents of at most ``PARSE_MEMO_MAX_CHARS``.
+    """strawberry's validation memo, keyed by the document's text rather than its tree.
 
-    The memo is keyed by the parsed document, so it would keep the trees of large documents
-    alive; those are validated by strawberry itself, every time.
+    strawberry's is keyed by the parsed document, a frozen dataclass whose hash walks the whole
+    tree on every request (about 50 µs for the benchmark's headline query); the text names the
+    same tree and hashes in a fraction of that. Only documents of at most
+    ``PARSE_MEMO_MAX_CHARS`` are memoized, since the memo keeps the trees it validated; larger
+    ones are validated by strawberry itself, every time.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.cached_validate_document = _validated
+
     def on_validate(self) -> Iterator[None]:
-        query = self.execution_context.query
-        if query is None or len(query) > PARSE_MEMO_MAX_CHARS:
+        context = self.execution_context
+        query, document = context.query, context.graphql_document
+        if query is None or document is None or len(query) > PARSE_MEMO_MAX_CHARS:
             yield
             return
-        yield from super().on_validate()
+        context.pre_execution_errors = _validated(
+            context.schema._schema, query, tuple(context.validation_rules), _Unkeyed(document)
+        )
+        yield
 
 
-def _count_fields(
-    selection_set: SelectionSetNode,
-    name: str,
-    fragments: dict[str, SelectionSetNode],
-    visited: set[str],
-) -> int:
-    """Root fields called ``name`` in a selection set, through fragments, aliases included."""
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += selection.name.value == name
-        elif isinstance(selection, InlineFragmentNode):
-            total += _count_fields(selection.selection_set, name, fragments, visited)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = selection.name.value
-            if fragment in fragments and fragment not in visited:
-                visited.add(fragment)
-                total += _count_fields(fragments[fragment], name, fragments, visited)
-    return total
+@dataclass(frozen=True, slots=True)
+class _Unkeyed:
+    """A value handed through a memo without being part of its key: all are equal."""
+
+    value: DocumentNode = field(compare=False)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+@lru_cache(maxsize=128)
+def _validated(
+    schema: GraphQLSchema,
+    query: str,
+    rules: tuple[type[ASTValidationRule], ...],
+    document: _Unkeyed,
+) -> list[GraphQLError]:
+    """The errors of ``query``, parsed as ``document``, under ``rules`` (kept by text)."""
+    return validate_document(schema, document.value, rules)

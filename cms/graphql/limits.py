@@ -12,48 +12,42 @@ items of any list, characters of any string, in the    ``CMS_MAX_LIST_ITEMS``,  
 document or in the variables                           ``CMS_MAX_STRING_LENGTH``
 =====================================================  ==========================  ================
 
-The document limits are graphql-core validation rules, built once per limit value so that
-strawberry's ValidationCache keeps recognising them; the variables are checked by
-:func:`oversized_variable` once validation has passed. The estimated cost is
-:mod:`cms.graphql.cost`'s; :mod:`cms.graphql.guard` applies all of them to each operation.
-
-Fragments are followed, and each fragment's contribution is computed once: a document that
-spreads fragments inside fragments cannot make these checks slow.
+Depth and aliases are read from the operation's fields as :mod:`cms.graphql.analysis` collects
+them (once per document) by :func:`document_limit_errors`, before execution: ``@skip`` and
+``@include`` apply, and a fragment's contribution is computed once however often it is spread,
+so a document that spreads fragments inside fragments cannot make these checks slow. Literal
+sizes are a graphql-core validation rule, built once per limit value so that strawberry's
+ValidationCache keeps recognising it; the variables are checked by :func:`oversized_variable`
+once validation has passed. The estimated cost is :mod:`cms.graphql.cost`'s;
+:mod:`cms.graphql.guard` applies all of them to each operation.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from graphql import (
     ArgumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    InlineFragmentNode,
     ListValueNode,
     ObjectFieldNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
     StringValueNode,
     ValidationRule,
     VariableDefinitionNode,
 )
-from graphql.language import SKIP
 
 from cms.errors import InvalidInput
+from cms.graphql.analysis import MAX_DEPTH, Analysis
 
 __all__ = [
     "QUERY_TOO_DEEP",
     "QUERY_TOO_LARGE",
     "TOO_MANY_ALIASES",
-    "alias_limit",
-    "depth_limit",
+    "document_limit_errors",
     "is_token_limit_error",
     "literal_size_limit",
     "oversized_variable",
@@ -65,15 +59,9 @@ QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 
-# GraphiQL's introspection query nests `ofType` a dozen levels deep; the schema it walks is
-# finite and the fields cost no database work, so its depth is not the API's depth.
-INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
-
 _TOKEN_LIMIT_PREFIX = "Syntax Error: Document contains more than "  # noqa: S105 - a message
 # graphql-core appends " Did you mean 'a', 'b' or 'c'?" to some messages; names never hold "?".
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
-
-Fragments = Mapping[str, FragmentDefinitionNode]
 
 
 def without_suggestions(message: str) -> str:
@@ -96,49 +84,34 @@ def query_too_large(error: GraphQLError, max_tokens: int) -> GraphQLError:
     )
 
 
-@cache
-def depth_limit(max_depth: int) -> type[ValidationRule]:
-    """A rule refusing operations whose fields nest deeper than ``max_depth``."""
-
-    class QueryDepthLimit(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> object:
-            depth = _measure(node.selection_set, _fragments(self), _deepest)
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(
-                        f"The query nests fields {depth} levels deep; at most {max_depth} "
-                        "are allowed.",
-                        node,
-                        extensions={"code": QUERY_TOO_DEEP},
-                    )
-                )
-            return SKIP  # the walk above has seen everything below
-
-    return QueryDepthLimit
-
-
-@cache
-def alias_limit(max_aliases: int) -> type[ValidationRule]:
-    """A rule refusing operations using more than ``max_aliases`` aliases, fragments included.
+def document_limit_errors(
+    analysis: Analysis, *, max_depth: int, max_aliases: int
+) -> list[GraphQLError]:
+    """Errors for an operation nested deeper than ``max_depth`` or using more aliases.
 
     Aliases are how one request runs the same expensive field many times over; a fragment
     spread twice runs its aliased fields twice, so it counts twice.
     """
-
-    class AliasLimit(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> object:
-            aliases = _measure(node.selection_set, _fragments(self), _count_aliases)
-            if aliases > max_aliases:
-                self.report_error(
-                    GraphQLError(
-                        f"The query uses {aliases} aliases; at most {max_aliases} are allowed.",
-                        node,
-                        extensions={"code": TOO_MANY_ALIASES},
-                    )
-                )
-            return SKIP
-
-    return AliasLimit
+    errors = []
+    depth, operation = analysis.depth, analysis.operation
+    # Past MAX_DEPTH the analysis stopped collecting: refused whatever the setting says.
+    if depth > min(max_depth, MAX_DEPTH):
+        errors.append(
+            GraphQLError(
+                f"The query nests fields {depth} levels deep; at most {max_depth} are allowed.",
+                operation,
+                extensions={"code": QUERY_TOO_DEEP},
+            )
+        )
+    if analysis.aliases > max_aliases:
+        errors.append(
+            GraphQLError(
+                f"The query uses {analysis.aliases} aliases; at most {max_aliases} are allowed.",
+                operation,
+                extensions={"code": TOO_MANY_ALIASES},
+            )
+        )
+    return errors
 
 
 @cache
@@ -231,66 +204,3 @@ def _argument_path(ancestors: Any) -> str | None:
         elif isinstance(node, ArgumentNode | ObjectFieldNode):
             names.append(node.name.value)
     return ".".join(names) or None
-
-
-def _fragments(rule: ValidationRule) -> Fragments:
-    document = rule.context.document
-    return {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-
-
-def _measure(
-    selection_set: SelectionSetNode,
-    fragments: Fragments,
-    measure: Callable[[SelectionSetNode, Callable[[str], int]], int],
-) -> int:
-    """Apply ``measure`` to a selection set, with each fragment measured once.
-
-    A fragment that spreads itself (a cycle, which NoFragmentCycles reports) measures 0 here.
-    """
-    memo: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def fragment(name: str) -> int:
-        if name not in memo:
-            definition = fragments.get(name)
-            if definition is None or name in visiting:
-                return 0
-            visiting.add(name)
-            memo[name] = measure(definition.selection_set, fragment)
-            visiting.discard(name)
-        return memo[name]
-
-    return measure(selection_set, fragment)
-
-
-def _deepest(selection_set: SelectionSetNode, fragment: Callable[[str], int]) -> int:
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value in INTROSPECTION_ROOTS:
-                continue
-            below = _deepest(selection.selection_set, fragment) if selection.selection_set else 0
-            deepest = max(deepest, 1 + below)
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _deepest(selection.selection_set, fragment))
-        elif isinstance(selection, FragmentSpreadNode):
-            deepest = max(deepest, fragment(selection.name.value))
-    return deepest
-
-
-def _count_aliases(selection_set: SelectionSetNode, fragment: Callable[[str], int]) -> int:
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += selection.alias is not None
-            if selection.selection_set:
-                total += _count_aliases(selection.selection_set, fragment)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _count_aliases(selection.selection_set, fragment)
-        elif isinstance(selection, FragmentSpreadNode):
-            total += fragment(selection.name.value)
-    return total

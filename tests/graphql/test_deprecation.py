@@ -12,11 +12,12 @@ import strawberry
 from graphql import parse
 from prometheus_client import REGISTRY
 
+from cms.graphql.analysis import analyse
 from cms.graphql.deprecation import (
     Deprecation,
     deprecated,
     deprecation_headers,
-    find_deprecations,
+    deprecations_used,
     parse_dates,
 )
 from cms.graphql.schema import schema
@@ -80,8 +81,9 @@ toy = strawberry.Schema(query=Query)
 
 
 def coordinates(query: str, operation: str | None = None) -> list[str]:
-    found = find_deprecations(toy._schema, parse(query), operation)
-    return [d.coordinate for d in found]
+    analysis = analyse(toy._schema, parse(query), operation, None)
+    assert analysis is not None
+    return [d.coordinate for d in deprecations_used(analysis)]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +97,17 @@ def coordinates(query: str, operation: str | None = None) -> list[str]:
             "{ items { ...F } } fragment F on Item { label }", ["Item.label"], id="in a fragment"
         ),
         pytest.param("{ a: items { label } b: items { label } }", ["Item.label"], id="once"),
+        pytest.param("{ items { label @skip(if: true) } }", [], id="left out by @skip"),
+        pytest.param(
+            "query($o: Order = OLD) { items(order: $o) { name } }",
+            ["Order.OLD"],
+            id="a variable's default",
+        ),
+        pytest.param(
+            "query($o: [Order!] = [NEW, OLD]) { items { name } }",
+            ["Order.OLD"],
+            id="in a list",
+        ),
     ],
 )
 def test_deprecated_parts_of_a_document_are_found(query: str, expected: list[str]) -> None:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from graphql import parse
 
+from cms.graphql.analysis import analyse
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.schema import schema
 from tests.factories import make_post, make_tag
@@ -18,9 +19,9 @@ PAGES = PageSizes(default=20, maximum=100)
 
 
 def estimate(query: str, variables: dict[str, Any] | None = None) -> int:
-    return estimate_cost(
-        schema._schema, parse(query), operation_name=None, variables=variables, pages=PAGES
-    )
+    analysis = analyse(schema._schema, parse(query), None, variables)
+    assert analysis is not None
+    return estimate_cost(analysis, variables=variables, pages=PAGES)
 
 
 @pytest.mark.parametrize(
@@ -104,9 +105,9 @@ def test_the_count_after_execution_walks_the_data() -> None:
             ]
         }
     }
-    counted = count_nodes(
-        schema._schema, parse(query), operation_name=None, variables=None, data=data
-    )
+    analysis = analyse(schema._schema, parse(query), None, None)
+    assert analysis is not None
+    counted = count_nodes(analysis, data)
     assert counted == 2 + 2 + 2  # two posts, two tags, two authors
 
 
@@ -205,3 +206,17 @@ async def test_a_search_query_in_a_variable_is_bounded_too(client: httpx.AsyncCl
             "/graphql", json={"query": query, "variables": {"q": "a " * 17}}
         )
     assert codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+# Guards the estimates remembered per analysis: they are keyed by the variables they read.
+def test_one_document_is_estimated_for_each_page_size_it_is_sent_with() -> None:
+    query = "query($n: Int, $s: Int) { posts(first: $n) { edges { node { slug } } } }"
+    analysis = analyse(schema._schema, parse(query), None, None)
+    assert analysis is not None
+
+    def cost(variables: dict[str, Any]) -> int:
+        return estimate_cost(analysis, variables=variables, pages=PAGES)
+
+    assert [cost({"n": 7}), cost({"n": 9}), cost({"n": 7}), cost({"n": 7.0})] == [7, 9, 7, 20]
+    assert cost({"n": 5, "s": 1}) == cost({"n": 5, "s": 2}) == 5
+    assert estimate_cost(analysis, variables={"n": 7}, pages=PageSizes(20, 5)) == 5

@@ -7,6 +7,8 @@ whose body may reach a megabyte, could otherwise park 128 one-megabyte entries i
 from __future__ import annotations
 
 import httpx
+import pytest
+from graphql import DocumentNode
 
 from cms.graphql.guard import PARSE_MEMO_MAX_CHARS, ParserCache, ValidationCache
 from cms.models import Role
@@ -45,3 +47,19 @@ async def test_a_small_document_is_memoized(client: httpx.AsyncClient) -> None:
 
     assert response.json() == {"data": {"__typename": "Query"}}
     assert memo_lookups() == (before[0] + 1, before[1] + 1)
+
+
+# Guards the validation memo's key: the document's text, not its tree, whose hash walks it all.
+async def test_the_validation_memo_does_not_hash_the_document(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = "{ posts(first: 1) { totalCount } }"
+    await client.post("/graphql", json={"query": query})
+
+    def refuse(_: object) -> int:
+        raise AssertionError("the document was hashed")
+
+    monkeypatch.setattr(DocumentNode, "__hash__", refuse)
+    response = await client.post("/graphql", json={"query": query})
+
+    assert "errors" not in response.json()

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from graphql import parse
 
+from cms.graphql.analysis import analyse
 from cms.graphql.cost import PageSizes, estimate_cost
 from cms.graphql.schema import schema
 from tests.factories import make_post
@@ -15,9 +16,9 @@ PAGES = PageSizes(default=20, maximum=100)
 
 
 def estimate(query: str) -> int:
-    return estimate_cost(
-        schema._schema, parse(query), operation_name=None, variables=None, pages=PAGES
-    )
+    analysis = analyse(schema._schema, parse(query), None, None)
+    assert analysis is not None
+    return estimate_cost(analysis, variables=None, pages=PAGES)
 
 
 @pytest.mark.parametrize(
