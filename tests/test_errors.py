@@ -1,7 +1,8 @@
-"""The exception tree drawn in cms.errors is the real one, and every code has its HTTP status."""
+"""Error codes are spelled in one module, whose exception tree is real; each has a status."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
@@ -48,6 +49,37 @@ def _real_tree() -> set[tuple[str, str | None]]:
 
 def test_the_drawn_exception_tree_is_every_cms_error_and_where_it_hangs() -> None:
     assert _drawn_tree() == _real_tree()
+
+
+def _spelled_codes(path: Path) -> list[tuple[int, str]]:
+    """String literals in ``path`` that spell an error code, docstrings aside."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    codes = set(ErrorCode)
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value in codes
+        and id(node) not in docstrings
+    ]
+
+
+def test_error_codes_are_spelled_only_in_cms_errors() -> None:
+    spelled = {
+        str(path.relative_to(CMS_ROOT)): found
+        for path in sorted(CMS_ROOT.rglob("*.py"))
+        if path != Path(cms.errors.__file__) and (found := _spelled_codes(path))
+    }
+    assert spelled == {}
 
 
 def test_every_code_has_an_http_status() -> None:

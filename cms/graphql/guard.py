@@ -62,14 +62,13 @@ from cms.settings import Settings
 from cms.web.client_address import connection_key
 from cms.web.graphql_http import record_request_error, request_error_status
 from cms.web.ratelimit import Decision, RateLimits
+from cms.web.responses import http_status
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
 
 __all__ = [
     "PARSE_MEMO_MAX_CHARS",
-    "QUERY_TOO_COMPLEX",
-    "TIMEOUT",
     "OperationGuard",
     "ParserCache",
     "ValidationCache",
@@ -82,10 +81,6 @@ __all__ = [
 # The bound is the analysis cache's, so that all per-document memos keep the same documents.
 PARSE_MEMO_MAX_CHARS = MEMO_MAX_CHARS
 
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-TIMEOUT = "TIMEOUT"
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-GATEWAY_TIMEOUT = 504
 
 # Limits for a schema executed without our context (scripts, the CLI): the defaults.
 _DEFAULTS = Settings.model_construct()
@@ -156,12 +151,12 @@ class OperationGuard(SchemaExtension):
             async with asyncio.timeout(timeout):
                 yield
         except TimeoutError as exc:
-            self._record_request_error(GATEWAY_TIMEOUT)
+            self._record_request_error(http_status(ErrorCode.TIMEOUT))
             # Raised, since the result cannot be replaced once execution has started;
             # strawberry turns a GraphQLError raised here into the operation's only error.
             raise GraphQLError(
                 f"The operation took longer than {timeout:g} s and was cancelled.",
-                extensions={"code": TIMEOUT},
+                extensions={"code": ErrorCode.TIMEOUT},
             ) from exc
         result = context.result
         analysis = self._analysis
@@ -208,7 +203,7 @@ class OperationGuard(SchemaExtension):
                     f"The query may return up to {requested} nodes; at most "
                     f"{settings.max_query_cost} are allowed. Ask for smaller pages (first/last) "
                     "or fewer nested lists.",
-                    extensions={"code": QUERY_TOO_COMPLEX, "cost": requested},
+                    extensions={"code": ErrorCode.QUERY_TOO_COMPLEX, "cost": requested},
                 )
             ]
         refusal = await self._charge(requested, logins=analysis.logins)
@@ -261,7 +256,7 @@ class OperationGuard(SchemaExtension):
             return query_too_large(error, settings.max_tokens)
         extensions = dict(error.extensions or {})
         if id(error) in self._validation_errors and "code" not in extensions:
-            extensions["code"] = VALIDATION_FAILED
+            extensions["code"] = ErrorCode.GRAPHQL_VALIDATION_FAILED
         message = error.message if settings.introspection else without_suggestions(error.message)
         if message == error.message and extensions == (error.extensions or {}):
             return error

@@ -40,13 +40,10 @@ from graphql import (
     VariableDefinitionNode,
 )
 
-from cms.errors import InvalidInput
+from cms.errors import ErrorCode, InvalidInput
 from cms.graphql.analysis import MAX_DEPTH, Analysis
 
 __all__ = [
-    "QUERY_TOO_DEEP",
-    "QUERY_TOO_LARGE",
-    "TOO_MANY_ALIASES",
     "document_limit_errors",
     "is_token_limit_error",
     "literal_size_limit",
@@ -55,9 +52,6 @@ __all__ = [
     "without_suggestions",
 ]
 
-QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
-TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
-QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 
 _TOKEN_LIMIT_PREFIX = "Syntax Error: Document contains more than "  # noqa: S105 - a message
 # graphql-core appends " Did you mean 'a', 'b' or 'c'?" to some messages; names never hold "?".
@@ -80,7 +74,7 @@ def query_too_large(error: GraphQLError, max_tokens: int) -> GraphQLError:
         "Ask for fewer fields, or split the query.",
         source=error.source,
         positions=error.positions,
-        extensions={"code": QUERY_TOO_LARGE},
+        extensions={"code": ErrorCode.QUERY_TOO_LARGE},
     )
 
 
@@ -100,7 +94,7 @@ def document_limit_errors(
             GraphQLError(
                 f"The query nests fields {depth} levels deep; at most {max_depth} are allowed.",
                 operation,
-                extensions={"code": QUERY_TOO_DEEP},
+                extensions={"code": ErrorCode.QUERY_TOO_DEEP},
             )
         )
     if analysis.aliases > max_aliases:
@@ -108,7 +102,7 @@ def document_limit_errors(
             GraphQLError(
                 f"The query uses {analysis.aliases} aliases; at most {max_aliases} are allowed.",
                 operation,
-                extensions={"code": TOO_MANY_ALIASES},
+                extensions={"code": ErrorCode.TOO_MANY_ALIASES},
             )
         )
     return errors

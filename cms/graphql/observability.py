@@ -19,7 +19,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from cms.errors import ServiceUnavailable
+from cms.errors import ErrorCode, ServiceUnavailable
 from cms.observability.metrics import GRAPHQL_ERRORS
 from cms.observability.middleware import current_request
 
@@ -30,7 +30,7 @@ UNNAMED_OPERATION = "anonymous"
 
 def _code(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
-    return code if isinstance(code, str) else "INTERNAL_SERVER_ERROR"
+    return code if isinstance(code, str) else ErrorCode.INTERNAL_SERVER_ERROR
 
 
 class OperationObserver(SchemaExtension):
