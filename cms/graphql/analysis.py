@@ -140,6 +140,7 @@ Selections = tuple[Selection, ...]
 class Analysis:
     """What one operation selects, for given values of its ``@skip``/``@include`` variables."""
 
+    schema: GraphQLSchema
     operation: OperationDefinitionNode
     root: Selections
     depth: int
@@ -197,13 +198,14 @@ def _analyse(
     try:
         root = collector.root(root_type)
     except _TooDeep:
-        return Analysis(operation, (), MAX_DEPTH + 1, 0, 0, ())
+        return Analysis(schema, operation, (), MAX_DEPTH + 1, 0, 0, ())
     logins = (
         sum(len(selection.details) for selection in root if selection.name == LOGIN_FIELD)
         if operation.operation is OperationType.MUTATION
         else 0
     )
     return Analysis(
+        schema,
         operation,
         root,
         depth=_depth(root, {}),

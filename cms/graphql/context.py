@@ -14,6 +14,7 @@ from cms.auth.backend import authenticate
 from cms.auth.throttle import LoginThrottle
 from cms.auth.viewer import ANONYMOUS, Viewer
 from cms.errors import Unauthenticated
+from cms.graphql.analysis import Analysis
 from cms.graphql.loaders.authors import AuthorByIdLoader
 from cms.graphql.loaders.posts import (
     PostCountByParentLoader,
@@ -64,9 +65,10 @@ class Context:
     # Set when the request carried a bad bearer token: the viewer is then anonymous, and the
     # RejectInvalidCredentials extension fails the operation with this error.
     auth_error: Unauthenticated | None = None
-    # Which executor answered: "compiled" (cms.graphql.compiled) or "standard"; set during
-    # execution, for Server-Timing and extensions.cost.
-    execution_path: str | None = None
+    # What the operation selects, made (or found in its cache) by the operation guard before
+    # execution; the compiled executor plans from it. None until then, and for operations the
+    # guard does not analyse.
+    analysis: Analysis | None = None
 
 
 async def build_context(

@@ -49,6 +49,7 @@ from strawberry.types.execution import PreExecutionError
 
 from cms.errors import ErrorCode, InvalidInput
 from cms.graphql.analysis import MEMO_MAX_CHARS, Analysis, analysis_for
+from cms.graphql.context import Context
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.limits import (
     document_limit_errors,
@@ -174,6 +175,8 @@ class OperationGuard(SchemaExtension):
         # None when the variables of @skip/@include do not coerce: execution refuses the
         # operation itself before any resolver runs.
         analysis = self._analysis = analysis_for(context)
+        if isinstance(context.context, Context):
+            context.context.analysis = analysis
         if analysis is not None:
             errors = document_limit_errors(
                 analysis, max_depth=settings.max_query_depth, max_aliases=settings.max_aliases

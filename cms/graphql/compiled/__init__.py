@@ -15,10 +15,9 @@ held by ``tests/graphql/compiled``.
 
 from cms.graphql.compiled.executor import (
     EXECUTIONS,
-    PLANS,
     TEMPLATES,
     CompiledExecutor,
     execution_path,
 )
 
-__all__ = ["EXECUTIONS", "PLANS", "TEMPLATES", "CompiledExecutor", "execution_path"]
+__all__ = ["EXECUTIONS", "TEMPLATES", "CompiledExecutor", "execution_path"]

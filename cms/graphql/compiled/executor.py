@@ -13,12 +13,13 @@ paths, and the compiled path never sees a document that failed validation.
 - the viewer is anonymous, presented no bad token and no preview token: readers who may see
   drafts have rules the compiled statements do not take on, so they get the standard path;
 - no extension wraps resolvers (a ``resolve`` hook expects resolvers to run);
-- the planner covers the operation (``cms.graphql.compiled.planner``).
+- the planner covers the operation (``cms.graphql.compiled.planner``), whose analysis the
+  operation guard left on the context (``cms.graphql.analysis``).
 
 Otherwise, or when running the plan finds anything the standard executor would answer
 differently (an argument it rejects, a missing row), the standard executor answers the whole
 operation. ``cms_graphql_executions_total{path, reason}`` counts both outcomes, and
-``context.execution_path`` tells the HTTP layer which one answered.
+``execution_path()`` tells the HTTP layer which one answered.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from cms.graphql.compiled.loading import execute_plan
 from cms.graphql.compiled.plan import ObjectNode
-from cms.graphql.compiled.planner import PlanCache
+from cms.graphql.compiled.planner import plan_of
 from cms.graphql.compiled.sql import TemplateCache, Unplannable
+from cms.graphql.context import Context
 
-__all__ = ["EXECUTIONS", "PLANS", "TEMPLATES", "CompiledExecutor", "execution_path"]
+__all__ = ["EXECUTIONS", "TEMPLATES", "CompiledExecutor", "execution_path"]
 
 logger = logging.getLogger("cms.graphql.compiled")
 
@@ -56,8 +58,7 @@ for _label_path, _label_reason in (
 ):
     EXECUTIONS.labels(path=_label_path, reason=_label_reason)
 
-# Shared by every request of the process: plans and statement templates are immutable.
-PLANS = PlanCache()
+# Shared by every request of the process: statement templates are immutable.
 TEMPLATES = TemplateCache()
 
 
@@ -65,37 +66,35 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Executes a validated operation from its compiled plan, or as graphql-core does."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
-        reason = self._refusal()
-        plan = PLANS.get(self) if reason is None else None
+        context = self.context_value
+        if not isinstance(context, Context):  # the schema run without our context: a script
+            return self._standard("unsupported", serially)
+        reason = self._refusal(context)
+        analysis = context.analysis
+        plan = plan_of(analysis) if reason is None and analysis is not None else None
         if plan is None:
             return self._standard(reason or "unsupported", serially)
         return self._compiled(plan, serially)
 
-    def _refusal(self) -> str | None:
+    def _refusal(self, context: Context) -> str | None:
         """Why this request may not take the compiled path, before any planning."""
-        context = self.context_value
-        settings = getattr(context, "settings", None)
-        if settings is None or not getattr(settings, "compiled_reads", False):
+        if not context.settings.compiled_reads:
             return "disabled"
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return "unsupported"
         if self.hooks is not None or self.abort_signal is not None:
             return "unsupported"
-        viewer = getattr(context, "viewer", None)
-        visibility = getattr(context, "visibility", None)
         if (
-            viewer is None
-            or visibility is None
-            or viewer.is_authenticated
-            or visibility.sees_unpublished
-            or getattr(context, "auth_error", None) is not None
+            context.viewer.is_authenticated
+            or context.visibility.sees_unpublished
+            or context.auth_error is not None
         ):
             return "viewer"
         return None
 
     def _standard(self, reason: str, serially: bool | None) -> Any:
         EXECUTIONS.labels(path="standard", reason=reason).inc()
-        _mark(self.context_value, "standard")
+        _path.set("standard")
         return super().execute_operation(serially)
 
     async def _compiled(self, plan: ObjectNode, serially: bool | None) -> Any:
@@ -111,7 +110,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             result = self._standard("error", serially)
         else:
             EXECUTIONS.labels(path="compiled", reason="planned").inc()
-            _mark(self.context_value, "compiled")
+            _path.set("compiled")
             return ExecutionResult(data, None)
         if isinstance(result, Awaitable):
             return await result
@@ -125,9 +124,3 @@ def execution_path() -> str | None:
     """``"compiled"`` or ``"standard"``: the executor of the last operation executed in this
     context (the request's, for the HTTP layer's ``Server-Timing``), or None."""
     return _path.get()
-
-
-def _mark(context: Any, path: str) -> None:
-    _path.set(path)
-    if hasattr(context, "execution_path"):
-        context.execution_path = path
