@@ -23,21 +23,21 @@ posts. Lists with other criteria (slugs, ``tagsAny``, dates) and readers who see
 the general statements of ``cms.services.post_pages``, which are correct for every viewer but
 cost what the matching posts cost.
 
-The SQL is built with pypika (the builder Tortoise ships) and run with Tortoise's public
-``execute_pypika``. Rows come back as the database returns them: callers convert the columns.
+The SQL is built with pypika (the builder Tortoise ships), with placeholders numbered here
+(``statement``), and run on the default connection. Rows come back as the database returns
+them: callers convert the columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from pypika_tortoise.enums import Order
 from pypika_tortoise.functions import Count
-from pypika_tortoise.queries import QueryBuilder, Table
-from pypika_tortoise.terms import Criterion, Field, Term, Tuple, ValueWrapper
+from pypika_tortoise.queries import Query, QueryBuilder, Table
+from pypika_tortoise.terms import Criterion, Field, Parameterizer, Term, Tuple, ValueWrapper
 from tortoise import connections
-from tortoise.query_api import execute_pypika
 
 from cms.services.pagination import CursorValue, SortKey
 from cms.services.posts import PostCriteria
@@ -78,9 +78,10 @@ def counts_serve(visibility: Visibility, criteria: PostCriteria) -> bool:
     )
 
 
-def _query() -> Any:
+def _query() -> type[Query]:
     # The query class of the default connection's dialect (placeholders, quoting).
-    return connections.get("default").query_class
+    query_class: type[Query] = connections.get("default").query_class
+    return query_class
 
 
 def _branch(
@@ -99,7 +100,12 @@ def _branch(
     query = query_class.from_(source)
     if parent == "tag":
         query = query.join(_POST).on(_POST.id == _LINK.post_id)
-    conditions: list[Criterion] = [source.listed == True, dated <= visibility.now]  # noqa: E712
+    # Ordered by another column, the date term is written so that no index can take it: a
+    # range on post_listed_published_idx would otherwise look cheaper to SQLite's planner
+    # than walking the order's own index, then sort every live post. Both mean the same, as a
+    # listed post always has a published_at.
+    live = dated <= visibility.now if "published_at" in names else (dated > visibility.now).negate()
+    conditions: list[Criterion] = [source.listed == True, live]  # noqa: E712
     key: Term | None = None
     if parent == "tag":
         key = _LINK.tag_id
@@ -152,10 +158,42 @@ async def pages(
     Each row holds ``columns`` of the post and, under the names ``author_columns`` maps
     them from, the columns of its author that the map names.
     """
-    keys: list[int | None] = list(dict.fromkeys(parent_ids)) if parent else [None]
-    grouped: dict[int | None, list[Row]] = {key: [] for key in keys}
+    query = page_query(
+        visibility,
+        criteria,
+        sort_key,
+        size=size,
+        after=after,
+        before=before,
+        backwards=backwards,
+        parent=parent,
+        parent_ids=parent_ids,
+        columns=columns,
+        author_columns=author_columns,
+    )
+    grouped: dict[int | None, list[Row]] = {key: [] for key in _keys(parent, parent_ids)}
+    for row in await _run(query):
+        grouped[row.pop(PARENT) if parent else None].append(row)
+    return grouped
+
+
+def page_query(
+    visibility: Visibility,
+    criteria: PostCriteria,
+    sort_key: SortKey,
+    *,
+    size: int,
+    after: Sequence[CursorValue] | None,
+    before: Sequence[CursorValue] | None,
+    backwards: bool,
+    parent: ParentKind | None,
+    parent_ids: Sequence[int],
+    columns: Sequence[str],
+    author_columns: Mapping[str, str] | None = None,
+) -> QueryBuilder:
+    """The statement ``pages`` runs."""
     branches = []
-    for key in keys:
+    for key in _keys(parent, parent_ids):
         query, sort_columns, parent_key = _branch(visibility, criteria, sort_key, parent, key)
         if parent_key is not None:
             query = query.select(parent_key.as_(PARENT))
@@ -175,9 +213,7 @@ async def pages(
         for (_, desc), column in zip(sort_key.fields, sort_columns.values(), strict=True):
             query = query.orderby(column, order=Order.desc if desc != backwards else Order.asc)
         branches.append(query.limit(size + 1))
-    for row in await _rows(branches):
-        grouped[row.pop(PARENT) if parent else None].append(row)
-    return grouped
+    return _union(branches)
 
 
 async def parents_beyond(
@@ -192,15 +228,38 @@ async def parents_beyond(
 ) -> set[int | None]:
     """The parents (``None`` for the site's list) with visible rows before ``cursor`` (after
     it if ``backwards``): whether a page that starts at the cursor has a previous page."""
-    keys: list[int | None] = list(dict.fromkeys(parent_ids)) if parent else [None]
+    query = beyond_query(
+        visibility,
+        criteria,
+        sort_key,
+        cursor,
+        backwards=backwards,
+        parent=parent,
+        parent_ids=parent_ids,
+    )
+    rows = await _run(query)
+    return {row[PARENT] for row in rows} if parent else ({None} if rows else set())
+
+
+def beyond_query(
+    visibility: Visibility,
+    criteria: PostCriteria,
+    sort_key: SortKey,
+    cursor: Sequence[CursorValue],
+    *,
+    backwards: bool,
+    parent: ParentKind | None,
+    parent_ids: Sequence[int],
+) -> QueryBuilder:
+    """The statement ``parents_beyond`` runs."""
     branches = []
-    for key in keys:
+    for key in _keys(parent, parent_ids):
         query, sort_columns, parent_key = _branch(visibility, criteria, sort_key, parent, key)
         beyond = _beyond(sort_columns, sort_key, cursor, backwards=not backwards)
-        found = parent_key.as_(PARENT) if parent_key is not None else ValueWrapper(1).as_(PARENT)
-        branches.append(query.where(beyond).select(found).limit(1))
-    rows = await _rows(branches)
-    return {row[PARENT] for row in rows} if parent else ({None} if rows else set())
+        # The site's list has no parent key: any column says that a row exists.
+        found = parent_key if parent_key is not None else list(sort_columns.values())[-1]
+        branches.append(query.where(beyond).select(found.as_(PARENT)).limit(1))
+    return _union(branches)
 
 
 async def live_counts(
@@ -211,7 +270,19 @@ async def live_counts(
     Only for lists ``counts_serve`` accepts. One statement: each counter minus the listed
     posts still dated in the future, which it holds but readers do not see yet.
     """
-    keys: list[int | None] = list(dict.fromkeys(parent_ids)) if parent else [None]
+    keys = _keys(parent, parent_ids)
+    counts = {
+        row["parent_id"]: int(row["live"])
+        for row in await _run(count_query(visibility, parent, parent_ids))
+    }
+    # A parent without a counter row never had a listed post.
+    return {key: counts.get(key if key is not None else 0, 0) for key in keys}
+
+
+def count_query(
+    visibility: Visibility, parent: ParentKind | None, parent_ids: Sequence[int]
+) -> QueryBuilder:
+    """The statement ``live_counts`` runs."""
     source = _LINK if parent == "tag" else _POST
     future = (
         _query()
@@ -222,31 +293,56 @@ async def live_counts(
     if parent is not None:
         owner = _LINK.tag_id if parent == "tag" else _POST.author_id
         future = future.where(owner == _COUNTS.parent_id)
-    stored = (
+    ids = [key if key is not None else 0 for key in _keys(parent, parent_ids)]
+    return (
         _query()
         .from_(_COUNTS)
         .select(_COUNTS.parent_id, (_COUNTS.listed - future).as_("live"))
         .where(_COUNTS.scope == (parent or "site"))
-        .where(_COUNTS.parent_id.isin([key if key is not None else 0 for key in keys]))
+        .where(_COUNTS.parent_id.isin(ids))
     )
-    counts = {row["parent_id"]: int(row["live"]) for row in await _run(stored)}
-    # A parent without a counter row never had a listed post.
-    return {key: counts.get(key if key is not None else 0, 0) for key in keys}
 
 
-async def _rows(branches: Sequence[QueryBuilder]) -> list[Row]:
+def _keys(parent: ParentKind | None, parent_ids: Sequence[int]) -> list[int | None]:
+    # Each parent once, in the order given; the site's list is the one key None.
+    return list(dict.fromkeys(parent_ids)) if parent else [None]
+
+
+def _union(branches: Sequence[QueryBuilder]) -> QueryBuilder:
     if len(branches) == 1:
-        return await _run(branches[0])
+        return branches[0]
     # Each branch is wrapped (SELECT * FROM (<branch>)), so that its ORDER BY and LIMIT stay
     # its own: SQLite accepts no parenthesised branch in a compound statement.
     query_class = _query()
     wrapped = [query_class.from_(b, wrap_set_operation_queries=False).select("*") for b in branches]
-    union = wrapped[0]
-    for branch in wrapped[1:]:
+    first, second, *rest = wrapped
+    union = first.union_all(second)
+    for branch in rest:
         union = union.union_all(branch)
-    return await _run(query_class.from_(union).select("*"))
+    return query_class.from_(union).select("*")
+
+
+def statement(query: QueryBuilder) -> tuple[str, list[Any]]:
+    """The SQL text and parameters of ``query`` for the default connection.
+
+    The placeholders are numbered here rather than left to the dialect, because pypika
+    renders the branches of a ``UNION`` without their dialect (as ``?`` on PostgreSQL too).
+    """
+    db = connections.get("default")
+    numbered = Parameterizer(placeholder_factory=_PLACEHOLDERS[db.capabilities.dialect])
+    sql, params = query.get_parameterized_sql(
+        db.query_class.SQL_CONTEXT.copy(parameterizer=numbered)
+    )
+    return sql, params
+
+
+_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
+    "sqlite": lambda n: f"?{n}",
+    "postgres": lambda n: f"${n}",
+}
 
 
 async def _run(query: QueryBuilder) -> list[Row]:
-    result = await execute_pypika(query)
-    return result.rows
+    sql, params = statement(query)
+    rows: list[Row] = await connections.get("default").execute_query_dict(sql, params)
+    return rows
