@@ -79,7 +79,7 @@ def counts_serve(visibility: Visibility, criteria: PostCriteria) -> bool:
 
 
 def _query() -> type[Query]:
-    # The query class of the default connection's dialect (placeholders, quoting).
+    # The query class of the default connection's dialect (its quoting and SQL features).
     query_class: type[Query] = connections.get("default").query_class
     return query_class
 
