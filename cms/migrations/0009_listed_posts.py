@@ -228,6 +228,12 @@ $$;
 CREATE TRIGGER post_tag_listing_count AFTER INSERT OR DELETE OR UPDATE OF tag_id, listed, post_id
     ON post_tag FOR EACH ROW EXECUTE FUNCTION post_listing_count_tag();
 --
+-- Both tables were rewritten: without statistics on the new columns until autovacuum comes
+-- by, the planner misjudges the new indexes.
+ANALYZE post;
+--
+ANALYZE post_tag;
+--
 """
 
 POSTGRES_BACKWARD = """
