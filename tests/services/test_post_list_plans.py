@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pypika_tortoise.queries import QueryBuilder
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -39,9 +38,9 @@ POSTGRES_BAD = re.compile(
 )
 
 
-async def explain(query: QueryBuilder) -> list[str]:
+async def explain(statement: post_lists.Statement) -> list[str]:
     connection = connections.get("default")
-    sql, params = post_lists.statement(query)
+    sql, params = statement
     if not POSTGRES_URL:
         rows = await connection.execute_query_dict(f"EXPLAIN QUERY PLAN {sql}", params)
         return [row["detail"] for row in rows]
@@ -52,8 +51,8 @@ async def explain(query: QueryBuilder) -> list[str]:
     return [row["QUERY PLAN"] for row in rows]
 
 
-async def assert_ranges_only(query: QueryBuilder) -> None:
-    plan = await explain(query)
+async def assert_ranges_only(statement: post_lists.Statement) -> None:
+    plan = await explain(statement)
     bad = SQLITE_BAD if not POSTGRES_URL else POSTGRES_BAD
     assert not [line for line in plan if bad.search(line.strip())], "\n".join(plan)
 
@@ -104,31 +103,23 @@ async def test_pages_and_their_previous_rows_read_an_index_in_order(
     visibility = Visibility.anonymous(NOW)
     at = cursor_for(sort_key)
     backwards = cursor == "before"
-    page = post_lists.page_query(
-        visibility,
+    shape = post_lists.Shape.of(
         PostCriteria(),
         sort_key,
-        size=20,
-        after=at if cursor == "after" else None,
-        before=at if backwards else None,
-        backwards=backwards,
         parent=parent,
         parent_ids=ids,
-        columns=COLUMNS,
-        author_columns={"author.name": "name"},
+        backwards=backwards,
+        after=at if cursor == "after" else None,
+        before=at if backwards else None,
     )
-    await assert_ranges_only(page)
+    named = post_lists.values(
+        visibility, PostCriteria(), parent_ids=ids, after=at, before=at, size=20
+    )
+    await assert_ranges_only(
+        post_lists.page_statement(shape, COLUMNS, {"author.name": "name"}, named)
+    )
     if cursor != "none":
-        beyond = post_lists.beyond_query(
-            visibility,
-            PostCriteria(),
-            sort_key,
-            at,
-            backwards=backwards,
-            parent=parent,
-            parent_ids=ids,
-        )
-        await assert_ranges_only(beyond)
+        await assert_ranges_only(post_lists.beyond_statement(shape, named))
 
 
 @pytest.mark.parametrize("parent", [None, "author", "tag"])
@@ -137,7 +128,8 @@ async def test_counts_read_counters_and_the_future_dated_range(
 ) -> None:
     author_ids, tag_ids = parents
     ids = (author_ids if parent == "author" else tag_ids) if parent else []
-    await assert_ranges_only(post_lists.count_query(Visibility.anonymous(NOW), parent, ids))
+    keys = ids if parent else [None]
+    await assert_ranges_only(post_lists.count_statement(Visibility.anonymous(NOW), parent, keys))
 
 
 async def test_the_counts_are_those_of_the_visible_posts(
