@@ -7,6 +7,10 @@ position at once. The querysets mirror what the standard resolvers and loaders r
 a relation holds exactly the same rows on both paths; the differential tests hold them to it.
 They go through :class:`~cms.graphql.compiled.sql.TemplateCache`, so Tortoise builds each
 shape once.
+
+Post pages, the rows beyond a cursor and the counts of the lists ``cms.services.post_lists``
+serves (every list without slug criteria: the compiled path's readers never see drafts) are
+that module's statements, the very ones the standard loaders run.
 """
 
 from __future__ import annotations
