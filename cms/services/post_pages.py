@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from tortoise.expressions import Subquery
 from tortoise.fields.base import Field
@@ -37,15 +37,13 @@ from tortoise.queryset import QuerySet
 from cms.models import Post, PostTag
 from cms.services import post_lists
 from cms.services.pagination import CursorValue, PageRequest, SortKey, encode_cursor
+from cms.services.post_lists import PARENT, Row
+from cms.services.post_lists import ParentKind as ParentKind  # what the callers import from here
 from cms.services.posts import PostCriteria, find_posts
 from cms.services.visibility import Visibility
 
-ParentKind = Literal["tag", "author"]
-Row = dict[str, Any]
-
 # How a post row reaches its parent's id, as a Tortoise field path from Post.
-_PARENT_PATH: dict[ParentKind, str] = {"tag": "tag_links__tag_id", "author": "author_id"}
-_PARENT = "parent_key"
+PARENT_PATH: dict[ParentKind, str] = {"tag": "tag_links__tag_id", "author": "author_id"}
 _ROW_NUMBER = "row_number_in_parent"
 
 
@@ -128,7 +126,7 @@ async def fetch_post_pages(
     if post_lists.serves(visibility, criteria):
         listed = await _listed_pages(visibility, criteria, sort_key, page, parent, ids)
         return {key: rows for key, rows in listed.items() if key is not None}
-    parent_path = _PARENT_PATH[parent]
+    parent_path = PARENT_PATH[parent]
     columns = _columns()
     grouped: dict[int, list[Row]] = {parent_id: [] for parent_id in ids}
     if page.size > 0 and len(ids) == 1:
@@ -153,7 +151,7 @@ async def fetch_post_pages(
             .values(
                 *(name for name, _ in columns),
                 *(name for name, _ in sort_key.computed),
-                **{_PARENT: parent_path},
+                **{PARENT: parent_path},
             )
         )
         # ValuesQuery.sql() builds the statement; its parameters come with the built query.
@@ -165,17 +163,17 @@ async def fetch_post_pages(
         )
         # Only trusted text is formatted in: column names from the model, an int limit.
         sql = (
-            f'SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q."{_PARENT}" '  # noqa: S608
+            f'SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q."{PARENT}" '  # noqa: S608
             f'ORDER BY {order}) AS "{_ROW_NUMBER}" FROM ({inner_sql}) AS q) AS w '
             f'WHERE w."{_ROW_NUMBER}" <= {int(page.size) + 1:d} '
-            f'ORDER BY w."{_PARENT}", w."{_ROW_NUMBER}"'
+            f'ORDER BY w."{PARENT}", w."{_ROW_NUMBER}"'
         )
         converters = [
             *((name, field.to_python_value) for name, field in columns),
             *_computed_converters(sort_key),
         ]
         for raw in await Post._meta.db.execute_query_dict(sql, params):
-            grouped[int(raw[_PARENT])].append(_convert(raw, converters))
+            grouped[int(raw[PARENT])].append(_convert(raw, converters))
 
     cursor_before_window = page.before if page.backwards else page.after
     preceded: set[int] = set()
@@ -301,7 +299,7 @@ async def count_posts(
             .group_by("author_id")
             .values(parent_key="author_id", count="count")
         )
-    counts = {int(row[_PARENT]): int(row["count"]) for row in rows}
+    counts = {int(row[PARENT]): int(row["count"]) for row in rows}
     return {parent_id: counts.get(parent_id, 0) for parent_id in ids}
 
 
