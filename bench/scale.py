@@ -258,7 +258,6 @@ def cms_env(database_url: str) -> dict[str, str]:
         "CMS_RATE_LIMIT_REQUESTS": "0",
         "CMS_RATE_LIMIT_COST": "0",
         "CMS_GRAPHIQL": "false",
-        "CMS_REDIS_URL": "",
         "CMS_CACHE": "off",
         "CMS_DEBUG_TIMING": "true",
         # The default 10 s budget cancels the slowest reads at this size: they are what we

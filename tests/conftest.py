@@ -42,6 +42,8 @@ TABLES = (
     "post",
     "tag",
     "author",
+    # Last: deleting the rows above moves these counters on SQLite.
+    "post_listing_count",
 )
 
 

@@ -58,10 +58,11 @@ class Post(Model):
 
     class Meta:
         table = "post"
+        # The public lists read the generated ``listed`` column and its indexes, which
+        # migration 0009 adds outside the model: no write may ever name that column.
         indexes = (
-            # The public listing: published posts, newest first, ties broken by id.
+            # Due scheduled posts (the scheduler) and editors' lists by status.
             Index(fields=("status", "published_at", "id"), name="post_status_published_idx"),
-            Index(fields=("author_id", "published_at"), name="post_author_published_idx"),
         )
 
     def __str__(self) -> str:
@@ -84,6 +85,8 @@ class PostTag(Model):
     class Meta:
         table = "post_tag"
         # Leading with tag_id serves "a tag's posts"; the second index serves "a post's tags".
+        # Migration 0009 adds copies of the post's ``listed`` and ``published_at``, kept by
+        # triggers, so that a tag's page is one index range (``cms.services.post_lists``).
         unique_together = (("tag", "post"),)
         indexes = (Index(fields=("post_id", "tag_id"), name="post_tag_post_idx"),)
 

@@ -15,6 +15,11 @@ building model instances for rows that are only copied into GraphQL objects is w
 
 A page has the same semantics as ``cms.services.pagination.paginate``: ``size + 1`` rows to
 learn whether more follow, and, when the page starts at a cursor, whether rows precede it.
+
+Lists that ``cms.services.post_lists`` serves (readers who see only live posts, no slug
+criteria) are read there, from index ranges and counters; the statements written here are the
+general ones, correct for every viewer (editors see drafts) and every criterion, at the cost
+of the matching posts.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from tortoise.expressions import Subquery
 from tortoise.fields.base import Field
@@ -30,16 +35,15 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from cms.models import Post, PostTag
+from cms.services import post_lists
 from cms.services.pagination import CursorValue, PageRequest, SortKey, encode_cursor
+from cms.services.post_lists import PARENT, Row
+from cms.services.post_lists import ParentKind as ParentKind  # what the callers import from here
 from cms.services.posts import PostCriteria, find_posts
 from cms.services.visibility import Visibility
 
-ParentKind = Literal["tag", "author"]
-Row = dict[str, Any]
-
 # How a post row reaches its parent's id, as a Tortoise field path from Post.
-_PARENT_PATH: dict[ParentKind, str] = {"tag": "tag_links__tag_id", "author": "author_id"}
-_PARENT = "parent_key"
+PARENT_PATH: dict[ParentKind, str] = {"tag": "tag_links__tag_id", "author": "author_id"}
 _ROW_NUMBER = "row_number_in_parent"
 
 
@@ -119,7 +123,10 @@ async def fetch_post_pages(
     if not parent_ids:
         return {}
     ids = sorted(set(parent_ids))
-    parent_path = _PARENT_PATH[parent]
+    if post_lists.serves(visibility, criteria):
+        listed = await _listed_pages(visibility, criteria, sort_key, page, parent, ids)
+        return {key: rows for key, rows in listed.items() if key is not None}
+    parent_path = PARENT_PATH[parent]
     columns = _columns()
     grouped: dict[int, list[Row]] = {parent_id: [] for parent_id in ids}
     if page.size > 0 and len(ids) == 1:
@@ -144,7 +151,7 @@ async def fetch_post_pages(
             .values(
                 *(name for name, _ in columns),
                 *(name for name, _ in sort_key.computed),
-                **{_PARENT: parent_path},
+                **{PARENT: parent_path},
             )
         )
         # ValuesQuery.sql() builds the statement; its parameters come with the built query.
@@ -156,17 +163,17 @@ async def fetch_post_pages(
         )
         # Only trusted text is formatted in: column names from the model, an int limit.
         sql = (
-            f'SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q."{_PARENT}" '  # noqa: S608
+            f'SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q."{PARENT}" '  # noqa: S608
             f'ORDER BY {order}) AS "{_ROW_NUMBER}" FROM ({inner_sql}) AS q) AS w '
             f'WHERE w."{_ROW_NUMBER}" <= {int(page.size) + 1:d} '
-            f'ORDER BY w."{_PARENT}", w."{_ROW_NUMBER}"'
+            f'ORDER BY w."{PARENT}", w."{_ROW_NUMBER}"'
         )
         converters = [
             *((name, field.to_python_value) for name, field in columns),
             *_computed_converters(sort_key),
         ]
         for raw in await Post._meta.db.execute_query_dict(sql, params):
-            grouped[int(raw[_PARENT])].append(_convert(raw, converters))
+            grouped[int(raw[PARENT])].append(_convert(raw, converters))
 
     cursor_before_window = page.before if page.backwards else page.after
     preceded: set[int] = set()
@@ -183,10 +190,62 @@ async def fetch_post_pages(
     }
 
 
+async def _listed_pages(
+    visibility: Visibility,
+    criteria: PostCriteria,
+    sort_key: SortKey,
+    page: PageSpec,
+    parent: ParentKind | None,
+    parent_ids: list[int],
+) -> dict[int | None, RowPage]:
+    """``fetch_post_pages`` (or, without a parent, ``fetch_post_page``) from post_lists."""
+    columns = _columns()
+    keys: list[int | None] = list(parent_ids) if parent else [None]
+    found: dict[int | None, list[Row]] = {key: [] for key in keys}
+    if page.size > 0:
+        found = await post_lists.pages(
+            visibility,
+            criteria,
+            sort_key,
+            size=page.size,
+            after=page.after,
+            before=page.before,
+            backwards=page.backwards,
+            parent=parent,
+            parent_ids=parent_ids,
+            columns=[name for name, _ in columns],
+        )
+    converters = [(name, field.to_python_value) for name, field in columns]
+    cursor_before_window = page.before if page.backwards else page.after
+    preceded: set[int | None] = set()
+    if cursor_before_window is not None:
+        preceded = await post_lists.parents_beyond(
+            visibility,
+            criteria,
+            sort_key,
+            cursor_before_window,
+            backwards=page.backwards,
+            parent=parent,
+            parent_ids=parent_ids,
+        )
+    return {
+        key: _page_of(
+            [_convert(row, converters) for row in rows],
+            sort_key,
+            page,
+            beyond_window=key in preceded,
+        )
+        for key, rows in found.items()
+    }
+
+
 async def fetch_post_page(
     visibility: Visibility, criteria: PostCriteria, sort_key: SortKey, page: PageSpec
 ) -> RowPage:
     """One page of the visible posts matching ``criteria`` (no parent), as rows."""
+    if post_lists.serves(visibility, criteria):
+        pages = await _listed_pages(visibility, criteria, sort_key, page, None, [])
+        return pages[None]
     rows: list[Row] = []
     if page.size > 0:
         rows = await (
@@ -220,6 +279,9 @@ async def count_posts(
     ids = sorted(set(parent_ids))
     if not ids:
         return {}
+    if post_lists.counts_serve(visibility, criteria):
+        counted = await post_lists.live_counts(visibility, parent, ids)
+        return {parent_id: counted[parent_id] for parent_id in ids}
     matching = find_posts(visibility, criteria)
     rows: list[dict[str, Any]]
     if parent == "tag":
@@ -237,8 +299,15 @@ async def count_posts(
             .group_by("author_id")
             .values(parent_key="author_id", count="count")
         )
-    counts = {int(row[_PARENT]): int(row["count"]) for row in rows}
+    counts = {int(row[PARENT]): int(row["count"]) for row in rows}
     return {parent_id: counts.get(parent_id, 0) for parent_id in ids}
+
+
+async def count_all_posts(visibility: Visibility, criteria: PostCriteria) -> int:
+    """How many visible posts match ``criteria`` (the root list's ``totalCount``)."""
+    if post_lists.counts_serve(visibility, criteria):
+        return (await post_lists.live_counts(visibility, None, []))[None]
+    return await find_posts(visibility, criteria).count()
 
 
 def _convert(raw: dict[str, Any], converters: Iterable[tuple[str, Callable[[Any], Any]]]) -> Row:

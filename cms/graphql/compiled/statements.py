@@ -7,6 +7,10 @@ position at once. The querysets mirror what the standard resolvers and loaders r
 a relation holds exactly the same rows on both paths; the differential tests hold them to it.
 They go through :class:`~cms.graphql.compiled.sql.TemplateCache`, so Tortoise builds each
 shape once.
+
+Post pages, the rows beyond a cursor and the counts of the lists ``cms.services.post_lists``
+serves (every list without slug criteria: the compiled path's readers never see drafts) are
+that module's statements, the very ones the standard loaders run.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tortoise.queryset import QuerySet
 from cms.graphql.compiled.plan import AUTHOR, ParentKind, Row
 from cms.graphql.compiled.sql import TemplateCache, Values, client, pad
 from cms.models import Author, Post, PostTag, Section, Tag
+from cms.services import post_lists
 from cms.services.pagination import CursorValue, SortKey
 from cms.services.post_pages import PageSpec
 from cms.services.posts import PostCriteria, find_posts
@@ -47,25 +52,6 @@ class PostList:
     page: PageSpec
     columns: tuple[str, ...]
     author_columns: tuple[str, ...]
-
-
-# The status term of the visibility filter, as Tortoise writes it.
-_STATUS_TERM = '"post"."status" IN ('
-
-
-def _drive_from_tag_links(sql: str) -> str:
-    """One tag's page on SQLite, read from the tag's links rather than the status index.
-
-    SQLite otherwise walks ``post_status_published_idx`` over every live post of every tag
-    and sorts what it kept (about 1.5 ms on W1); from the ``post_tag (tag_id, post_id)``
-    index it reads only the tag's posts (about 0.2 ms). A unary ``+`` on the status column
-    keeps that term from using an index, SQLite's documented way of steering its planner
-    (https://sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_); the
-    rows are the same, since the column holds text and is compared with text.
-    """
-    if sql.count(_STATUS_TERM) != 1:
-        return sql
-    return sql.replace(_STATUS_TERM, "+" + _STATUS_TERM)
 
 
 class Statements:
@@ -116,6 +102,20 @@ class Statements:
     ) -> dict[int | None, list[Row]]:
         """Up to ``size + 1`` rows of each parent's page (of the root list if no parent)."""
         page, sort_key = listing.page, listing.sort_key
+        if post_lists.serves(self.visibility, listing.criteria):
+            return await post_lists.pages(
+                self.visibility,
+                listing.criteria,
+                sort_key,
+                size=page.size,
+                after=page.after,
+                before=page.before,
+                backwards=page.backwards,
+                parent=parent,
+                parent_ids=sorted(set(parent_ids)),
+                columns=listing.columns,
+                author_columns={f"{AUTHOR}.{name}": name for name in listing.author_columns},
+            )
         ids = pad(sorted(set(parent_ids))) if parent else []
         windowed = len(ids) > 1
         values: dict[str, Any] = {
@@ -151,11 +151,7 @@ class Statements:
         )
         key += (listing.criteria.tag_id, listing.criteria.author_id)
         key += (listing.columns, listing.author_columns)
-        finish = None
-        if parent == "tag" and not windowed and self.db.capabilities.dialect == "sqlite":
-            key += ("sqlite-drive-from-tag-links",)
-            finish = _drive_from_tag_links
-        sql, params = self.templates.get(key, make, values, finish)
+        sql, params = self.templates.get(key, make, values)
         if windowed:
             sql = self._window(sql, sort_key, backwards=page.backwards, size=page.size)
         rows: list[Row] = await self.db.execute_query_dict(sql, params)
@@ -186,6 +182,16 @@ class Statements:
     ) -> set[int | None]:
         """The parents with rows on the far side of the page's starting cursor."""
         page, sort_key = listing.page, listing.sort_key
+        if post_lists.serves(self.visibility, listing.criteria):
+            return await post_lists.parents_beyond(
+                self.visibility,
+                listing.criteria,
+                sort_key,
+                cursor,
+                backwards=page.backwards,
+                parent=parent,
+                parent_ids=sorted(set(parent_ids)),
+            )
         ids = pad(sorted(set(parent_ids))) if parent else []
         values = {**self._criteria_values(listing.criteria), "cursor": cursor, "parents": ids}
 
@@ -219,6 +225,8 @@ class Statements:
         self, criteria: PostCriteria, parent: ParentKind | None, parent_ids: Sequence[int]
     ) -> dict[int | None, int]:
         """``totalCount`` of the root list or of each parent's list (as count_posts counts)."""
+        if post_lists.counts_serve(self.visibility, criteria):
+            return await post_lists.live_counts(self.visibility, parent, sorted(set(parent_ids)))
         ids = pad(sorted(set(parent_ids))) if parent else []
         values = {**self._criteria_values(criteria), "parents": ids}
 
@@ -252,6 +260,9 @@ class Statements:
 
     async def post_counts_by_tag(self, tag_ids: Sequence[int]) -> dict[int, int]:
         """``Tag.postCount`` for many tags (as PostCountByTagIdLoader counts)."""
+        if post_lists.counts_serve(self.visibility, PostCriteria()):
+            counted = await post_lists.live_counts(self.visibility, "tag", sorted(set(tag_ids)))
+            return {tag_id: count for tag_id, count in counted.items() if tag_id is not None}
 
         def make(v: Any) -> Any:
             visible = self._visible(v)

@@ -16,7 +16,13 @@ from cms.graphql.loaders.posts import PostCountKey, PostPageKey
 from cms.graphql.posts.inputs import PostFilter
 from cms.services import posts as post_service
 from cms.services.pagination import PageRequest
-from cms.services.post_pages import PageSpec, ParentKind, RowPage, fetch_post_page
+from cms.services.post_pages import (
+    PageSpec,
+    ParentKind,
+    RowPage,
+    count_all_posts,
+    fetch_post_page,
+)
 from cms.services.posts import PostOrdering
 
 PAGE_ARGUMENT_HELP = "Page size: default 20, at most 100; more is an error, never a silent cap."
@@ -61,7 +67,10 @@ async def read_posts(
     if parent is None:
         record(POSTS_LIST)
         page = await fetch_post_page(visibility, criteria, sort_key, PageSpec.of(request))
-        count_rows = post_service.find_posts(visibility, criteria).count
+
+        def count_rows() -> Awaitable[int]:
+            return count_all_posts(visibility, criteria)
+
     else:
         kind, pk = parent
         record(tag_posts_key(pk) if kind == "tag" else author_posts_key(pk))

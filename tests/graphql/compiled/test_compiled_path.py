@@ -11,7 +11,6 @@ import pytest
 
 from cms.graphql.compiled import EXECUTIONS
 from cms.graphql.compiled.sql import Template, Unplannable, pad
-from cms.graphql.compiled.statements import _drive_from_tag_links
 from cms.models import Post
 from cms.settings import Settings
 from tests.graphql.compiled.conftest import Library, app_client
@@ -108,10 +107,3 @@ def test_a_template_refuses_values_tortoise_would_have_converted() -> None:
         template.bind({"now": datetime(2026, 5, 1)})  # naive: Tortoise would make it aware
     with pytest.raises(Unplannable):
         template.bind({"now": "2026-05-01"})  # another type than the shape was built with
-
-
-def test_one_tags_page_on_sqlite_keeps_its_status_term_off_the_status_index() -> None:
-    sql = 'SELECT 1 FROM "post" WHERE "post"."status" IN (?,?) AND "post_tag"."tag_id" IN (?)'
-    assert _drive_from_tag_links(sql) == sql.replace('"post"."status"', '+"post"."status"')
-    # Anything but exactly one status term is left as Tortoise built it.
-    assert _drive_from_tag_links('SELECT 1 FROM "post"') == 'SELECT 1 FROM "post"'
