@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench.serving import PostgresPool, SQLiteConnection, serve, sqlite_path
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "sqlite://bench.sqlite3")
 PAGE = 20
@@ -46,18 +45,7 @@ SELECT post_id, heading, body FROM section WHERE post_id IN ({ids}) ORDER BY pos
 """
 
 
-class SQLite:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    async def open(self) -> None:
-        import aiosqlite
-
-        self.db = await aiosqlite.connect(self.path)
-
-    async def close(self) -> None:
-        await self.db.close()
-
+class SQLite(SQLiteConnection):
     async def rows(self, sql: str, params: list[Any]) -> list[Any]:
         return list(await self.db.execute_fetchall(sql, params))
 
@@ -69,18 +57,7 @@ class SQLite:
         return datetime.now(UTC).isoformat(sep=" ")
 
 
-class Postgres:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def open(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]
-
-        self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
-
-    async def close(self) -> None:
-        await self.pool.close()
-
+class Postgres(PostgresPool):
     async def rows(self, sql: str, params: list[Any]) -> list[Any]:
         return list(await self.pool.fetch(sql, *params))
 
@@ -92,9 +69,8 @@ class Postgres:
 
 
 def _database(url: str) -> SQLite | Postgres:
-    if url.startswith("sqlite://"):
-        return SQLite(url.removeprefix("sqlite://"))
-    return Postgres(url.replace("asyncpg://", "postgres://"))
+    path = sqlite_path(url)
+    return Postgres(url) if path is None else SQLite(path)
 
 
 db = _database(DATABASE_URL)
@@ -129,19 +105,4 @@ async def headline(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-async def healthz(request: Request) -> Response:
-    return Response(b"ok")
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    await db.open()
-    try:
-        yield
-    finally:
-        await db.close()
-
-
-app = Starlette(
-    routes=[Route("/headline", headline), Route("/healthz", healthz)], lifespan=lifespan
-)
+app = serve(Route("/headline", headline), db)

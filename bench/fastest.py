@@ -23,16 +23,15 @@ headline's real tag is measured.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench.serving import PostgresPool, SQLiteConnection, serve, sqlite_path
 
 PAGE = 20
 
@@ -110,19 +109,8 @@ class Reader(Protocol):
     async def edges_json(self, slug: str) -> bytes: ...
 
 
-class SQLiteReader:
+class SQLiteReader(SQLiteConnection):
     FASTER = "json"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    async def open(self) -> None:
-        import aiosqlite
-
-        self.db = await aiosqlite.connect(self.path)
-
-    async def close(self) -> None:
-        await self.db.close()
 
     async def page(self, slug: str) -> tuple[list[Row], list[Row], list[Row]]:
         # The CMS stores SQLite timestamps as ISO text, which compares in time order.
@@ -143,19 +131,8 @@ class SQLiteReader:
         return str(rows[0][0]).encode()
 
 
-class PostgresReader:
+class PostgresReader(PostgresPool):
     FASTER = "rows"
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def open(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]
-
-        self.pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
-
-    async def close(self) -> None:
-        await self.pool.close()
 
     async def page(self, slug: str) -> tuple[list[Row], list[Row], list[Row]]:
         async with self.pool.acquire() as db:
@@ -173,9 +150,8 @@ class PostgresReader:
 
 
 def reader(url: str) -> Reader:
-    if url.startswith("sqlite://"):
-        return SQLiteReader(url.removeprefix("sqlite://"))
-    return PostgresReader(url.replace("asyncpg://", "postgres://"))
+    path = sqlite_path(url)
+    return PostgresReader(url) if path is None else SQLiteReader(path)
 
 
 def render(posts: list[Row], tags: list[Row], sections: list[Row]) -> bytes:
@@ -211,19 +187,4 @@ async def headline(request: Request) -> Response:
     return Response(render(*rows), media_type="application/json")
 
 
-async def healthz(request: Request) -> Response:
-    return Response(b"ok")
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    await db.open()
-    try:
-        yield
-    finally:
-        await db.close()
-
-
-app = Starlette(
-    routes=[Route("/headline", headline), Route("/healthz", healthz)], lifespan=lifespan
-)
+app = serve(Route("/headline", headline), db)

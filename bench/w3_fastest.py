@@ -13,16 +13,16 @@ from __future__ import annotations
 import base64
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bench.serving import PostgresPool, SQLiteConnection, serve, sqlite_path
 
 PAGE = 20
 CURSOR_PREFIX = b"cursor:v1:"  # the CMS's cursor format: this prefix, then the values as JSON
@@ -66,18 +66,7 @@ class Reader(Protocol):
     async def authors(self) -> Data: ...
 
 
-class SQLiteReader:
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    async def open(self) -> None:
-        import aiosqlite
-
-        self.db = await aiosqlite.connect(self.path)
-
-    async def close(self) -> None:
-        await self.db.close()
-
+class SQLiteReader(SQLiteConnection):
     async def rows(self, sql: str, *params: Any) -> list[Any]:
         return list(await self.db.execute_fetchall(sql, params))
 
@@ -193,20 +182,7 @@ class SQLiteReader:
         return {"authors": {"edges": nodes}}
 
 
-class PostgresReader:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def open(self) -> None:
-        import asyncpg  # type: ignore[import-untyped]
-
-        self.pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=4, server_settings={"search_path": "bench_w3_fast"}
-        )
-
-    async def close(self) -> None:
-        await self.pool.close()
-
+class PostgresReader(PostgresPool):
     async def rows(self, sql: str, *params: Any) -> list[Any]:
         return list(await self.pool.fetch(sql, *params))
 
@@ -323,9 +299,8 @@ class PostgresReader:
 
 
 def reader(url: str) -> Reader:
-    if url.startswith("sqlite://"):
-        return SQLiteReader(url.removeprefix("sqlite://"))
-    return PostgresReader(url.replace("asyncpg://", "postgres://"))
+    path = sqlite_path(url)
+    return PostgresReader(url, search_path="bench_w3_fast") if path is None else SQLiteReader(path)
 
 
 db = reader(os.environ.get("BENCH_W3_URL", "sqlite://w3-fast.sqlite3"))
@@ -351,17 +326,4 @@ async def w3(request: Request) -> Response:
     )
 
 
-async def healthz(request: Request) -> Response:
-    return Response(b"ok")
-
-
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    await db.open()
-    try:
-        yield
-    finally:
-        await db.close()
-
-
-app = Starlette(routes=[Route("/w3", w3), Route("/healthz", healthz)], lifespan=lifespan)
+app = serve(Route("/w3", w3), db)
