@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.types import ExecutionContext
 from strawberry.types import Info as StrawberryInfo
 
 from cms.auth.backend import authenticate
@@ -71,9 +72,21 @@ class Context:
     analysis: Analysis | None = None
 
 
+def context_of(execution: ExecutionContext) -> Context:
+    """The request's context in a schema extension. Every operation of the CMS's schema runs
+    with one: the HTTP view and the WebSocket handler build it (``build_context``)."""
+    context = execution.context
+    if not isinstance(context, Context):
+        raise TypeError(f"the CMS schema runs with a {Context.__qualname__}, not {context!r}")
+    return context
+
+
 async def build_context(
-    request: Request | WebSocket, response: Response | None, settings: Settings
+    request: Request | WebSocket, response: object, settings: Settings
 ) -> Context:
+    """The context of one operation. ``response`` is the HTTP response being made, whose status
+    and headers extensions may set; over a WebSocket strawberry passes the socket, which has
+    neither, and the context holds None."""
     auth_error: Unauthenticated | None = None
     try:
         viewer = await authenticate(request)
@@ -85,7 +98,7 @@ async def build_context(
     visibility = Visibility.for_viewer(viewer, preview_post_ids=previewed, now=now)
     return Context(
         request=request,
-        response=response,
+        response=response if isinstance(response, Response) else None,
         settings=settings,
         viewer=viewer,
         visibility=visibility,

@@ -45,6 +45,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from cms.graphql.analysis import Analysis, analysis_for
+from cms.graphql.context import Context, context_of
 from cms.observability.metrics import DEPRECATED_FIELD_USES, BoundedLabel
 from cms.observability.middleware import client_name, current_request
 
@@ -162,19 +163,14 @@ class DeprecationTracker(SchemaExtension):
         if analysis is not None:
             self.used = deprecations_used(analysis)
         if self.used:
-            self._announce(context.context)
+            self._announce(context_of(context))
         yield
 
-    def _announce(self, context: Any) -> None:
-        response = getattr(context, "response", None)
-        if response is not None:  # None over WebSockets
-            response.headers.update(deprecation_headers(self.used))
+    def _announce(self, context: Context) -> None:
+        if context.response is not None:  # None over WebSockets
+            context.response.headers.update(deprecation_headers(self.used))
         record = current_request()
-        if record is not None:
-            client = record.client
-        else:
-            request = getattr(context, "request", None)
-            client = client_name(request.headers) if request is not None else "unknown"
+        client = record.client if record is not None else client_name(context.request.headers)
         label = _client_label(client)
         for deprecation in self.used:
             DEPRECATED_FIELD_USES.labels(field=deprecation.coordinate, client=label).inc()

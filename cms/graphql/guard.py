@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.requests import HTTPConnection
-from starlette.responses import Response
 from strawberry.extensions import ParserCache as StrawberryParserCache
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions import ValidationCache as StrawberryValidationCache
@@ -49,7 +48,7 @@ from strawberry.types.execution import PreExecutionError
 
 from cms.errors import ErrorCode, InvalidInput
 from cms.graphql.analysis import MEMO_MAX_CHARS, Analysis, analysis_for
-from cms.graphql.context import Context
+from cms.graphql.context import context_of
 from cms.graphql.cost import PageSizes, count_nodes, estimate_cost
 from cms.graphql.limits import (
     document_limit_errors,
@@ -83,10 +82,6 @@ __all__ = [
 PARSE_MEMO_MAX_CHARS = MEMO_MAX_CHARS
 
 
-# Limits for a schema executed without our context (scripts, the CLI): the defaults.
-_DEFAULTS = Settings.model_construct()
-
-
 def report_cost(execution_context: ExecutionContext, **figures: int | float) -> None:
     """Add ``figures`` to the operation's ``extensions.cost``, keeping what others put there."""
     execution_context.extensions_results.setdefault("cost", {}).update(figures)
@@ -101,13 +96,11 @@ class OperationGuard(SchemaExtension):
 
     @property
     def _settings(self) -> Settings:
-        settings = getattr(self.execution_context.context, "settings", None)
-        return settings if isinstance(settings, Settings) else _DEFAULTS
+        return context_of(self.execution_context).settings
 
     @property
-    def _connection(self) -> HTTPConnection | None:
-        request = getattr(self.execution_context.context, "request", None)
-        return request if isinstance(request, HTTPConnection) else None
+    def _connection(self) -> HTTPConnection:
+        return context_of(self.execution_context).request
 
     @property
     def _cost_wanted(self) -> bool:
@@ -174,9 +167,7 @@ class OperationGuard(SchemaExtension):
         context, settings = self.execution_context, self._settings
         # None when the variables of @skip/@include do not coerce: execution refuses the
         # operation itself before any resolver runs.
-        analysis = self._analysis = analysis_for(context)
-        if isinstance(context.context, Context):
-            context.context.analysis = analysis
+        analysis = self._analysis = context_of(context).analysis = analysis_for(context)
         if analysis is not None:
             errors = document_limit_errors(
                 analysis, max_depth=settings.max_query_depth, max_aliases=settings.max_aliases
@@ -215,9 +206,8 @@ class OperationGuard(SchemaExtension):
     async def _charge(self, requested: int, *, logins: int) -> GraphQLError | None:
         """Take the operation's cost and its logins from the client's allowances."""
         connection = self._connection
-        app = connection.scope.get("app") if connection else None
-        limits = getattr(getattr(app, "state", None), "rate_limits", None)
-        if connection is None or not isinstance(limits, RateLimits):
+        limits = getattr(connection.app.state, "rate_limits", None)  # set by create_app
+        if not isinstance(limits, RateLimits):
             return None
         key = connection_key(connection.scope)
         charges = [
@@ -242,8 +232,8 @@ class OperationGuard(SchemaExtension):
         return None
 
     def _rate_limited(self, decision: Decision, what: str) -> GraphQLError:
-        response = getattr(self.execution_context.context, "response", None)
-        if isinstance(response, Response):  # a WebSocket has no status to set
+        response = context_of(self.execution_context).response
+        if response is not None:  # a WebSocket has no status to set
             response.status_code = 429
             for name, value in decision.headers().items():
                 response.headers[name] = value

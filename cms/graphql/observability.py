@@ -14,12 +14,12 @@ sees already carry their final ``extensions.code`` (see ``cms.graphql.errors``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from cms.errors import ErrorCode, ServiceUnavailable
+from cms.graphql.context import Context, context_of
 from cms.observability.metrics import GRAPHQL_ERRORS
 from cms.observability.middleware import current_request
 
@@ -49,11 +49,11 @@ class OperationObserver(SchemaExtension):
                 record.operation = context.operation_name or UNNAMED_OPERATION
             record.error_codes.extend(codes)
         if ServiceUnavailable.code in codes:
-            self._unavailable(context.context, errors)
+            self._unavailable(context_of(context), errors)
 
     @staticmethod
-    def _unavailable(context: Any, errors: list[GraphQLError]) -> None:
-        response = getattr(context, "response", None)
+    def _unavailable(context: Context, errors: list[GraphQLError]) -> None:
+        response = context.response
         if response is None:  # WebSockets have no status to set
             return
         retry_after = max(

@@ -39,6 +39,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 
 from cms.errors import PermissionDenied, Unauthenticated
+from cms.graphql.context import context_of
 from cms.permissions import Permission
 
 if TYPE_CHECKING:
@@ -91,9 +92,8 @@ class RejectInvalidCredentials(SchemaExtension):
     """
 
     def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        error = getattr(context, "auth_error", None)
-        if isinstance(error, Unauthenticated):
+        error = context_of(self.execution_context).auth_error
+        if error is not None:
             # Setting the result before yielding tells strawberry to skip execution.
             self.execution_context.result = GraphQLExecutionResult(
                 data=None,
