@@ -39,7 +39,7 @@ from cms.services import post_lists
 from cms.services.pagination import CursorValue, PageRequest, SortKey, encode_cursor
 from cms.services.post_lists import PARENT, Row
 from cms.services.post_lists import ParentKind as ParentKind  # what the callers import from here
-from cms.services.posts import PostCriteria, find_posts
+from cms.services.posts import PostCriteria, check_criteria, find_posts
 from cms.services.visibility import Visibility
 
 # How a post row reaches its parent's id, as a Tortoise field path from Post.
@@ -199,6 +199,9 @@ async def _listed_pages(
     parent_ids: list[int],
 ) -> dict[int | None, RowPage]:
     """``fetch_post_pages`` (or, without a parent, ``fetch_post_page``) from post_lists."""
+    # The checks find_posts makes on the general path: a date PostgreSQL cannot hold must be
+    # BAD_USER_INPUT here too, not a driver error.
+    check_criteria(criteria)
     columns = _columns()
     keys: list[int | None] = list(parent_ids) if parent else [None]
     found: dict[int | None, list[Row]] = {key: [] for key in keys}
