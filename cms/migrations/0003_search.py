@@ -16,6 +16,8 @@ The DDL is written out here, not imported, so that this migration never changes 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from cms.db.dialect_sql import run_per_dialect
+
 SQLITE_SECTIONS = """
     (SELECT coalesce(group_concat(heading, char(10)), '') FROM
         (SELECT heading FROM section WHERE post_id = {post} AND heading IS NOT NULL
@@ -194,26 +196,6 @@ DROP TABLE IF EXISTS post_search;
 """
 
 
-def _statements(script: str) -> list[str]:
-    # Trigger and function bodies hold semicolons, so statements are separated by a line
-    # holding only "--" rather than split on ";" (as the SQLite schema editor would).
-    return [part.strip() for part in script.split("\n--\n") if part.strip()]
-
-
-def _for_dialect(sqlite: str, postgres: str):
-    async def run(apps, schema_editor) -> None:
-        dialect = schema_editor.client.capabilities.dialect
-        if dialect not in {"sqlite", "postgres"}:
-            raise RuntimeError(f"full-text search supports SQLite and PostgreSQL, not {dialect}")
-        for statement in _statements(sqlite if dialect == "sqlite" else postgres):
-            if schema_editor.collect_sql:
-                schema_editor.collected_sql.append(statement + ";")
-            else:
-                await schema_editor.client.execute_query(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [('models', '0002_accounts_revisions')]
 
@@ -221,7 +203,7 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.RunPython(
-            _for_dialect(SQLITE_FORWARD, POSTGRES_FORWARD),
-            _for_dialect(SQLITE_BACKWARD, POSTGRES_BACKWARD),
+            run_per_dialect(SQLITE_FORWARD, POSTGRES_FORWARD, feature="full-text search and its triggers"),
+            run_per_dialect(SQLITE_BACKWARD, POSTGRES_BACKWARD, feature="full-text search and its triggers"),
         ),
     ]

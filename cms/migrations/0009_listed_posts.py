@@ -21,6 +21,8 @@ written out here, not imported, so that this migration never changes after the f
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from cms.db.dialect_sql import run_per_dialect
+
 # Shared by both dialects (both accept this upsert).
 ADD = (
     "ON CONFLICT (scope, parent_id) DO UPDATE "
@@ -276,26 +278,6 @@ ALTER TABLE post DROP COLUMN IF EXISTS listed;
 """
 
 
-def _statements(script: str) -> list[str]:
-    # Trigger and function bodies hold semicolons, so statements are separated by a line
-    # holding only "--" rather than split on ";" (as the SQLite schema editor would).
-    return [part.strip().removesuffix(";") for part in script.split("\n--\n") if part.strip()]
-
-
-def _for_dialect(sqlite: str, postgres: str):
-    async def run(apps, schema_editor) -> None:
-        dialect = schema_editor.client.capabilities.dialect
-        if dialect not in {"sqlite", "postgres"}:
-            raise RuntimeError(f"listed posts support SQLite and PostgreSQL, not {dialect}")
-        for statement in _statements(sqlite if dialect == "sqlite" else postgres):
-            if schema_editor.collect_sql:
-                schema_editor.collected_sql.append(statement + ";")
-            else:
-                await schema_editor.client.execute_query(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [('models', '0008_unique_tag_names')]
 
@@ -305,7 +287,7 @@ class Migration(migrations.Migration):
         # Served by post_author_listed_idx, which leads with the same column.
         ops.RemoveIndex(model_name="Post", name="post_author_published_idx"),
         ops.RunPython(
-            _for_dialect(SQLITE_FORWARD, POSTGRES_FORWARD),
-            _for_dialect(SQLITE_BACKWARD, POSTGRES_BACKWARD),
+            run_per_dialect(SQLITE_FORWARD, POSTGRES_FORWARD, feature="listed posts and their counters"),
+            run_per_dialect(SQLITE_BACKWARD, POSTGRES_BACKWARD, feature="listed posts and their counters"),
         ),
     ]
