@@ -104,6 +104,25 @@ class Page(Generic[ModelT]):
     has_previous_page: bool
 
 
+@dataclass(frozen=True)
+class PageSpec:
+    """A validated ``PageRequest`` in hashable form, so that it can be part of a loader key."""
+
+    size: int
+    after: tuple[CursorValue, ...] | None = None
+    before: tuple[CursorValue, ...] | None = None
+    backwards: bool = False
+
+    @classmethod
+    def of(cls, request: PageRequest) -> PageSpec:
+        return cls(
+            size=request.size,
+            after=tuple(request.after) if request.after is not None else None,
+            before=tuple(request.before) if request.before is not None else None,
+            backwards=request.backwards,
+        )
+
+
 def encode_cursor(values: Sequence[CursorValue]) -> str:
     encoded = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode((_CURSOR_PREFIX).encode() + orjson.dumps(encoded)).decode()

@@ -43,7 +43,7 @@ from pypika_tortoise.queries import Query, QueryBuilder, Table
 from pypika_tortoise.terms import Criterion, Field, Parameter, Term, Tuple
 from tortoise import connections
 
-from cms.services.pagination import CursorValue, SortKey
+from cms.services.pagination import CursorValue, PageSpec, SortKey
 from cms.services.posts import PostCriteria
 from cms.services.visibility import Visibility
 
@@ -233,17 +233,14 @@ async def pages(
     visibility: Visibility,
     criteria: PostCriteria,
     sort_key: SortKey,
+    page: PageSpec,
     *,
-    size: int,
-    after: Sequence[CursorValue] | None,
-    before: Sequence[CursorValue] | None,
-    backwards: bool,
     parent: ParentKind | None,
     parent_ids: Sequence[int],
     columns: Sequence[str],
     author_columns: Mapping[str, str] | None = None,
 ) -> dict[int | None, list[Row]]:
-    """Up to ``size + 1`` rows of each parent's page (of the site's list if no parent).
+    """Up to ``page.size + 1`` rows of each parent's page (of the site's list if no parent).
 
     Each row holds ``columns`` of the post and, under the names ``author_columns`` maps
     them from, the columns of its author that the map names.
@@ -255,17 +252,17 @@ async def pages(
         sort_key,
         parent=parent,
         parent_ids=ids,
-        backwards=backwards,
-        after=after,
-        before=before,
+        backwards=page.backwards,
+        after=page.after,
+        before=page.before,
     )
     named = values(
         visibility,
         criteria,
         parent_ids=ids,
-        after=after,
-        before=before,
-        size=size,
+        after=page.after,
+        before=page.before,
+        size=page.size,
     )
     statement = page_statement(shape, columns, author_columns or {}, named)
     grouped: dict[int | None, list[Row]] = {key: [] for key in keys}

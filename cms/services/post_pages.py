@@ -36,7 +36,7 @@ from tortoise.queryset import QuerySet
 
 from cms.models import Post, PostTag
 from cms.services import post_lists
-from cms.services.pagination import CursorValue, PageRequest, SortKey, encode_cursor
+from cms.services.pagination import PageSpec, SortKey, encode_cursor
 from cms.services.post_lists import PARENT, Row
 from cms.services.post_lists import ParentKind as ParentKind  # what the callers import from here
 from cms.services.posts import PostCriteria, check_criteria, find_posts
@@ -45,25 +45,6 @@ from cms.services.visibility import Visibility
 # How a post row reaches its parent's id, as a Tortoise field path from Post.
 PARENT_PATH: dict[ParentKind, str] = {"tag": "tag_links__tag_id", "author": "author_id"}
 _ROW_NUMBER = "row_number_in_parent"
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """A validated ``PageRequest`` in hashable form, so that it can be part of a loader key."""
-
-    size: int
-    after: tuple[CursorValue, ...] | None = None
-    before: tuple[CursorValue, ...] | None = None
-    backwards: bool = False
-
-    @classmethod
-    def of(cls, request: PageRequest) -> PageSpec:
-        return cls(
-            size=request.size,
-            after=tuple(request.after) if request.after is not None else None,
-            before=tuple(request.before) if request.before is not None else None,
-            backwards=request.backwards,
-        )
 
 
 @dataclass
@@ -210,10 +191,7 @@ async def _listed_pages(
             visibility,
             criteria,
             sort_key,
-            size=page.size,
-            after=page.after,
-            before=page.before,
-            backwards=page.backwards,
+            page,
             parent=parent,
             parent_ids=parent_ids,
             columns=[name for name, _ in columns],

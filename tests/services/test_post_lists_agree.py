@@ -16,9 +16,8 @@ import pytest
 
 from cms.models import Post, PostStatus
 from cms.services import post_lists
-from cms.services.pagination import CursorValue, decode_cursor
+from cms.services.pagination import CursorValue, PageSpec, decode_cursor
 from cms.services.post_pages import (
-    PageSpec,
     RowPage,
     count_all_posts,
     count_posts,

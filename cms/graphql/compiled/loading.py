@@ -56,8 +56,7 @@ from cms.graphql.posts.lookup import post_lookup
 from cms.graphql.tags.queries import BY_NAME
 from cms.models import Author, Post, Tag
 from cms.services.inputs import check_slug
-from cms.services.pagination import PageRequest
-from cms.services.post_pages import PageSpec
+from cms.services.pagination import PageRequest, PageSpec
 from cms.services.posts import PostCriteria, check_criteria, sort_key_for
 
 __all__ = ["execute_plan"]

@@ -29,8 +29,7 @@ from cms.graphql.compiled.plan import AUTHOR, ParentKind, Row
 from cms.graphql.compiled.sql import TemplateCache, Values, client, pad
 from cms.models import Author, Post, PostTag, Section, Tag
 from cms.services import post_lists
-from cms.services.pagination import CursorValue, SortKey
-from cms.services.post_pages import PageSpec
+from cms.services.pagination import CursorValue, PageSpec, SortKey
 from cms.services.posts import PostCriteria, find_posts
 from cms.services.visibility import Visibility
 
@@ -107,10 +106,7 @@ class Statements:
                 self.visibility,
                 listing.criteria,
                 sort_key,
-                size=page.size,
-                after=page.after,
-                before=page.before,
-                backwards=page.backwards,
+                page,
                 parent=parent,
                 parent_ids=sorted(set(parent_ids)),
                 columns=listing.columns,

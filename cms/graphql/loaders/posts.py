@@ -18,7 +18,8 @@ from tortoise.models import Model
 
 from cms.cache.tracking import record_posts, record_tags
 from cms.models import PostTag, Section, Tag
-from cms.services.post_pages import PageSpec, ParentKind, RowPage, count_posts, fetch_post_pages
+from cms.services.pagination import PageSpec
+from cms.services.post_pages import ParentKind, RowPage, count_posts, fetch_post_pages
 from cms.services.posts import PostCriteria, PostOrdering, sort_key_for
 from cms.services.visibility import Visibility
 

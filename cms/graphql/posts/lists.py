@@ -15,9 +15,8 @@ from cms.graphql.context import Info
 from cms.graphql.loaders.posts import PostCountKey, PostPageKey
 from cms.graphql.posts.inputs import PostFilter
 from cms.services import posts as post_service
-from cms.services.pagination import PageRequest
+from cms.services.pagination import PageRequest, PageSpec
 from cms.services.post_pages import (
-    PageSpec,
     ParentKind,
     RowPage,
     count_all_posts,
